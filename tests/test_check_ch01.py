@@ -1,0 +1,111 @@
+"""Chapter 1 checks: each accepts a correct answer and rejects plausible wrong ones."""
+
+import pytest
+import torch
+
+from mlpbook import check
+
+
+def step_ok(z):
+    return (z >= 0).to(z.dtype)
+
+
+def update_ok(w, b, x, t, lr):
+    return (w + lr * t * x, b + lr * t) if t * (x @ w + b) <= 0 else (w, b)
+
+
+def train_ok(X, t, epochs):
+    w, b, mistakes = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype), []
+    for _ in range(epochs):
+        count = 0
+        for x_i, t_i in zip(X, t):
+            if t_i * (x_i @ w + b) <= 0:
+                w, b, count = w + t_i * x_i, b + t_i, count + 1
+        mistakes.append(count)
+        if count == 0:
+            break
+    return w, b, mistakes
+
+
+def train_no_early_stop(X, t, epochs):
+    w, b, mistakes = train_ok(X, t, epochs)
+    return w, b, mistakes + [0] * 2
+
+
+def train_ignores_bias(X, t, epochs):
+    w, b, mistakes = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype), []
+    for _ in range(epochs):
+        count = 0
+        for x_i, t_i in zip(X, t):
+            if t_i * (x_i @ w) <= 0:
+                w, count = w + t_i * x_i, count + 1
+        mistakes.append(count)
+        if count == 0:
+            break
+    return w, b, mistakes
+
+
+CORRECT = {
+    "step": step_ok,
+    "neuron": lambda X, w, b: step_ok(X @ w + b),
+    "perceptron_update": update_ok,
+    "train_perceptron": train_ok,
+    "margin": lambda w, b, X, t: (t * (X @ w + b)).min() / w.norm(),
+}
+
+MUTANTS = {
+    "step": {
+        "strict inequality": lambda z: (z > 0).to(z.dtype),
+        "returns booleans": lambda z: z >= 0,
+        "sign instead of step": lambda z: torch.sign(z),
+        "scalar only": lambda z: 1.0 if z.sum() >= 0 else 0.0,
+    },
+    "neuron": {
+        "forgets the bias": lambda X, w, b: step_ok(X @ w),
+        "subtracts the bias": lambda X, w, b: step_ok(X @ w - b),
+        "raw sum, no step": lambda X, w, b: X @ w + b,
+    },
+    "perceptron_update": {
+        "wrong sign": lambda w, b, x, t, lr: update_ok(w, b, -x, t, lr),
+        "always updates": lambda w, b, x, t, lr: (w + lr * t * x, b + lr * t),
+        "boundary not a mistake": lambda w, b, x, t, lr: (
+            (w + lr * t * x, b + lr * t) if t * (x @ w + b) < 0 else (w, b)),
+        "ignores the learning rate": lambda w, b, x, t, lr: update_ok(w, b, x, t, 1.0),
+        "bias never changes": lambda w, b, x, t, lr: (update_ok(w, b, x, t, lr)[0], b),
+    },
+    "train_perceptron": {
+        "does not stop early": train_no_early_stop,
+        "ignores the bias": train_ignores_bias,
+        "one epoch too few": lambda X, t, epochs: train_ok(X, t, 1),
+    },
+    "margin": {
+        "not normalised": lambda w, b, X, t: (t * (X @ w + b)).min(),
+        "largest instead of smallest": lambda w, b, X, t: (t * (X @ w + b)).max() / w.norm(),
+        "absolute distance": lambda w, b, X, t: (X @ w + b).abs().min() / w.norm(),
+        "returns zeros": lambda w, b, X, t: torch.zeros(()),
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_check_accepts_a_correct_answer(name, capsys):
+    getattr(check, name)(CORRECT[name])
+    assert capsys.readouterr().out.startswith("\u2714")
+
+
+@pytest.mark.parametrize("name, mutant", [(n, m) for n in MUTANTS for m in MUTANTS[n]])
+def test_check_rejects_a_wrong_answer_with_a_hint(name, mutant, capsys):
+    with pytest.raises(AssertionError, match="Hint|raised"):
+        getattr(check, name)(MUTANTS[name][mutant])
+    assert "\u2714" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_check_passes_a_stub_through_and_refuses_non_functions(name):
+    def stub(*args):
+        raise NotImplementedError("Exercise: stub")
+
+    with pytest.raises(NotImplementedError):
+        getattr(check, name)(stub)
+    with pytest.raises(TypeError, match="expected a function"):
+        getattr(check, name)(42)

@@ -1,0 +1,105 @@
+"""Notebook plumbing for the Makefile: exercises from solutions, and tidy metadata.
+
+    python tools/nbtools.py exercises   # solutions/*.ipynb -> exercises/*.ipynb
+    python tools/nbtools.py tidy FILE.. # drop run-specific metadata after papermill
+
+In ``solutions/``, each exercise's code sits between two marker lines:
+
+    ### BEGIN SOLUTION: Exercise 3: update w and b for one misclassified point
+    ...
+    ### END SOLUTION
+
+``make exercises`` replaces each block by
+``raise NotImplementedError("Exercise 3: update w and b for one misclassified point")``
+at the marker's indentation, drops cells tagged ``solution-only`` and clears
+every output.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?::\s*(?P<hint>.+?))?\s*$")
+END = re.compile(r"^\s*### END SOLUTION\s*$")
+RUN_METADATA = ("papermill", "execution", "ExecuteTime")
+
+
+def stub_source(source: str, where: str) -> str:
+    """Replace every solution block in ``source`` by a ``NotImplementedError`` stub."""
+    out, inside = [], False
+    for line in source.splitlines():
+        begin = BEGIN.match(line)
+        if begin:
+            if inside or not begin["hint"]:
+                raise ValueError(f"{where}: expected '### BEGIN SOLUTION: <hint>' "
+                                 f"outside a block, received {line!r}")
+            inside = True
+            out.append(f'{begin["indent"]}raise NotImplementedError({begin["hint"]!r})')
+        elif END.match(line):
+            if not inside:
+                raise ValueError(f"{where}: '### END SOLUTION' without a BEGIN")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: '### BEGIN SOLUTION' without an END")
+    return "\n".join(out)
+
+
+def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The exercise notebook for a solution notebook (a new object)."""
+    nb = nbformat.from_dict(solution)
+    nb.cells = [c for c in nb.cells if "solution-only" not in c.metadata.get("tags", [])]
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            cell.source = stub_source(cell.source, f"{name} cell {k}")
+            cell.outputs, cell.execution_count = [], None
+        tidy_cell(cell)
+    nb.metadata.pop("papermill", None)
+    return nb
+
+
+def tidy_cell(cell) -> None:
+    for key in RUN_METADATA:
+        cell.metadata.pop(key, None)
+    if cell.metadata.get("tags") == []:
+        del cell.metadata["tags"]
+
+
+def write(nb, path: Path) -> None:
+    path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+
+
+def exercises() -> list[Path]:
+    written = []
+    for src in sorted((ROOT / "solutions").glob("*.ipynb")):
+        nb = make_exercise(nbformat.read(src, as_version=4), src.name)
+        dest = ROOT / "exercises" / src.name
+        write(nb, dest)
+        written.append(dest)
+    return written
+
+
+def tidy(paths: list[str]) -> None:
+    for p in map(Path, paths):
+        nb = nbformat.read(p, as_version=4)
+        for cell in nb.cells:
+            tidy_cell(cell)
+        nb.metadata.pop("papermill", None)
+        write(nb, p)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "exercises":
+        for path in exercises():
+            print(f"wrote {path.relative_to(ROOT)}")
+    elif command == "tidy":
+        tidy(sys.argv[2:])
+    else:
+        sys.exit(__doc__)
