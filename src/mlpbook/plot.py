@@ -45,10 +45,11 @@ def scatter(X, y, ax=None, *, labels: Sequence[str] | None = None):
     if X.shape[1] != 2:
         raise ValueError(f"X: expected 2 columns, received shape {tuple(X.shape)}")
     ax = ax or plt.gca()
+    size = 60 if len(X) <= 20 else 18  # a truth table's four points stay visible
     for k, cls in enumerate(torch.unique(y).tolist()):
         mask = y == cls
         name = labels[k] if labels else f"class {int(cls)}"
-        ax.scatter(X[mask, 0], X[mask, 1], s=18, color=PALETTE[k % 8],
+        ax.scatter(X[mask, 0], X[mask, 1], s=size, color=PALETTE[k % 8],
                    marker=MARKERS[k % 8], edgecolor="white", linewidth=0.4, label=name)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
