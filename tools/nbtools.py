@@ -61,6 +61,7 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
             cell.outputs, cell.execution_count = [], None
         tidy_cell(cell)
     nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
     return nb
 
 
@@ -91,6 +92,7 @@ def tidy(paths: list[str]) -> None:
         for cell in nb.cells:
             tidy_cell(cell)
         nb.metadata.pop("papermill", None)
+        nb.metadata.pop("widgets", None)  # saved widget state would render as empty controls
         write(nb, p)
 
 
