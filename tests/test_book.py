@@ -1,0 +1,606 @@
+"""The book as readers get it: its front and back matter, its configuration, and the built
+HTML opened in a real browser.
+
+Two groups of tests:
+
+- tests of the sources and the configuration, which run in `make unit`;
+- tests marked ``browser``, which need the built book (`make build-check`) and Debian's
+  Chromium, and run in `make browser`. They open every page of the table of contents,
+  so a chapter added to _toc.yml is tested with no change here.
+
+Exclusions from the axe audit are listed, with their reasons, in
+``browser.AXE_DISABLED_RULES`` (empty) and ``browser.AXE_EXCLUDED_SELECTORS``
+(tests/browser.py): one, the syntax-highlighted code listings, whose colours
+test_every_code_colour_has_enough_contrast_in_both_themes audits instead. The dark theme
+is audited with the rules that depend on colour (``browser.AXE_COLOUR_RULES``); the other
+rules do not depend on the theme and run once, in the light theme. axe's "preload" option
+is off; browser.py says why.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+import yaml
+from browser import (
+    ASSETS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CODE_LISTINGS,
+    HTML,
+    SCREENSHOTS,
+    asset_manifest,
+    check_page,
+    local_copy,
+    serve,
+    set_theme,
+    source_of,
+    toc_pages,
+)
+from conftest import ROOT, read
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+REPOSITORY = CONFIG["repository"]["url"]
+PAGES = toc_pages()
+CHAPTERS = [page for page in PAGES if page["kind"] == "chapter"]
+CHAPTER_FILES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+GUIDE = ROOT / "book" / "instructor_guide.md"
+GLOSSARY = ROOT / "book" / "glossary.md"
+BIB = ROOT / "book" / "references.bib"
+# The works the course must cite (the issue's list); the data sets' papers are cited by
+# their chapters and listed on the datasets page.
+REQUIRED_REFERENCES = {
+    "rosenblatt1958perceptron": "Rosenblatt 1958",
+    "novikoff1962convergence": "Novikoff 1962",
+    "minsky1969perceptrons": "Minsky & Papert 1969",
+    "rumelhart1986learning": "Rumelhart, Hinton & Williams 1986",
+    "cybenko1989approximation": "Cybenko 1989",
+    "hornik1991approximation": "Hornik 1991",
+    "glorot2010understanding": "Glorot & Bengio 2010",
+    "he2015delving": "He et al. 2015",
+    "kingma2015adam": "Kingma & Ba 2015",
+    "srivastava2014dropout": "Srivastava et al. 2014",
+    "ioffe2015batch": "Ioffe & Szegedy 2015",
+    "bengio2003neural": "Bengio et al. 2003",
+}
+GUIDE_ITEMS = ("Learning objectives", "Time", "Prerequisites", "Exercises to assign",
+               "Common misconceptions", "Answer key")
+
+
+def markdown_of(path: Path) -> str:
+    if path.suffix == ".ipynb":
+        return "\n".join(c.source for c in read(path).cells if c.cell_type == "markdown")
+    return path.read_text(encoding="utf-8")
+
+
+def section(markdown: str, title: str) -> str:
+    """The text of the ``## title`` section of ``markdown``, up to the next ``## ``."""
+    match = re.search(rf"^## {re.escape(title)}\s*$(.*?)(?=^## |\Z)", markdown, re.M | re.S)
+    assert match, f"no '## {title}' section"
+    return match[1]
+
+
+def has_math(markdown: str) -> bool:
+    text = re.sub(r"```.*?```", "", markdown, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)
+    return bool(re.search(r"(?<![\\$])\$[^$\n]+\$|\$\$|\\begin\{", text))
+
+
+# --- Configuration and launch buttons -------------------------------------------------------
+
+def test_config_sets_colab_binder_download_and_repository_buttons():
+    launch = CONFIG["launch_buttons"]
+    assert REPOSITORY.startswith("https://github.com/")
+    assert launch["colab_url"].startswith("https://colab.")
+    assert launch["binderhub_url"].startswith("https://")
+    assert CONFIG["html"]["use_repository_button"] is True
+    # sphinx-book-theme's download button is on unless switched off.
+    assert CONFIG["html"].get("use_download_button", True) is not False
+
+
+def test_config_does_not_replace_the_theme_options_that_carry_the_launch_buttons():
+    # Without recursive_update, sphinx.config.html_theme_options replaces the whole
+    # dictionary that Jupyter Book fills from launch_buttons: and the buttons vanish.
+    sphinx = CONFIG.get("sphinx", {})
+    assert "html_theme_options" not in sphinx.get("config", {}) or sphinx.get("recursive_update")
+
+
+@pytest.mark.parametrize("path", [path for folder in ("notebooks", "exercises", "solutions")
+                                  for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb"))],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_colab_cell_installs_the_helper_from_the_configured_repository(path):
+    first = next(c for c in read(path).cells if c.cell_type == "code").source
+    assert 'if "google.colab" in sys.modules' in first
+    assert f"git+{REPOSITORY}" in first, (
+        f"the Colab cell should install from _config.yml's repository.url ({REPOSITORY})")
+
+
+# --- Front and back matter --------------------------------------------------------------------
+
+def test_toc_has_the_front_and_back_matter():
+    docs = [page["doc"] for page in PAGES]
+    assert docs[0] == "book/intro"
+    for doc in ("book/how_to_use", "book/instructor_guide", "book/notation", "book/glossary",
+                "book/datasets", "book/references"):
+        assert doc in docs, f"{doc} is missing from _toc.yml"
+    for page in PAGES:
+        assert source_of(page["doc"]) is not None, f"{page['doc']} is in the TOC, not on disk"
+
+
+def test_every_chapter_file_is_in_the_toc_with_its_exercises_and_solutions():
+    docs = {page["doc"] for page in PAGES}
+    for path in CHAPTER_FILES:
+        stem = path.stem
+        for folder in ("notebooks", "exercises", "solutions"):
+            if (ROOT / folder / path.name).exists():
+                assert f"{folder}/{stem}" in docs, f"{folder}/{stem} is not in _toc.yml"
+
+
+def test_landing_page_covers_goals_audience_prerequisites_map_and_three_ways_to_run():
+    intro = markdown_of(ROOT / "book" / "intro.md")
+    for heading in ("What you will be able to do", "Who it is for", "Prerequisites",
+                    "Map of the chapters", "Three ways to run the notebooks"):
+        assert f"## {heading}" in intro
+    for number in range(1, 13):
+        assert f"{{chapter}}`{number}`" in intro, f"the map misses Chapter {number}"
+    ways = section(intro, "Three ways to run the notebooks")
+    assert "make book" in ways and "make test" in ways
+    assert "{colab}" in ways and "{binder}" in ways
+
+
+def test_how_to_use_has_both_paths_and_explains_checks_and_failures():
+    text = markdown_of(ROOT / "book" / "how_to_use.md")
+    for heading in ("A self-study path", "An instructor path",
+                    "Exercises, checks and solutions", "When a check fails"):
+        assert f"## {heading}" in text
+    failing = section(text, "When a check fails")
+    assert "NotImplementedError" in failing and "AssertionError" in failing
+
+
+def test_the_failing_check_shown_in_how_to_use_is_what_a_check_prints():
+    from mlpbook import check
+
+    with pytest.raises(AssertionError) as error:
+        check.step(lambda z: (z > 0).to(z.dtype))  # wrong at z = 0
+    assert f"AssertionError: {error.value}" in markdown_of(ROOT / "book" / "how_to_use.md")
+
+
+@pytest.mark.parametrize("number", range(1, 13))
+def test_instructor_guide_gives_every_item_for_each_chapter(number):
+    guide = GUIDE.read_text(encoding="utf-8")
+    match = re.search(rf"^## Chapter {number}\. .*?(?=^## |\Z)", guide, re.M | re.S)
+    assert match, f"the instructor guide has no section for Chapter {number}"
+    for item in GUIDE_ITEMS:
+        assert re.search(rf"^{re.escape(item)}\n: \S", match[0], re.M), (
+            f"Chapter {number}: '{item}' is missing")
+    assert f"{{chapter}}`answer key <solutions/{number}>`" in match[0]
+
+
+def test_instructor_guide_has_a_six_week_schedule_and_the_student_edition():
+    guide = GUIDE.read_text(encoding="utf-8")
+    schedule = section(guide, "A six-week schedule")
+    weeks = re.findall(r"^\| (\d) \|", schedule, re.M)
+    assert weeks == [str(w) for w in range(1, 7)]
+    for number in range(1, 13):
+        assert re.search(rf"\b{number}\b", schedule), f"Chapter {number} is not scheduled"
+    assert "make book-student" in section(guide, "A student edition without the solutions")
+
+
+def glossary_terms() -> list[str]:
+    text = GLOSSARY.read_text(encoding="utf-8")
+    block = re.search(r"```\{glossary\}\n(.*?)```", text, re.S)
+    assert block, "book/glossary.md has no glossary block"
+    return re.findall(r"^(\S.*)$", block[1], re.M)
+
+
+def test_glossary_defines_each_term_once():
+    terms = [t.lower() for t in glossary_terms()]
+    assert len(terms) >= 20
+    assert len(terms) == len(set(terms)), "a term is defined twice"
+
+
+def test_every_glossary_link_names_a_defined_term():
+    defined = {t.lower() for t in glossary_terms()}
+    sources = [source_of(page["doc"]) for page in PAGES]
+    for path in filter(None, sources):  # a missing file fails test_toc_has_...
+        for target in re.findall(r"\{term\}`(?:[^`<]*<)?([^`>]+)>?`", markdown_of(path)):
+            assert target.strip().lower() in defined, f"{path.name}: undefined term {target!r}"
+
+
+def prose(markdown: str) -> str:
+    """Markdown without code, math, headings and roles: the words a reader reads as text."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"\$[^$\n]*\$", " ", text)
+    text = re.sub(r"\{[\w:-]+\}`[^`]*`", " ", text)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
+    return re.sub(r"^#.*$", " ", text, flags=re.M)
+
+
+def links_term(markdown: str, term: str) -> bool:
+    return bool(re.search(r"\{term\}`(?:[^`<]*<\s*)?" + re.escape(term) + r"\s*>?`", markdown,
+                          re.I))
+
+
+def uses_term(markdown: str, term: str) -> bool:
+    return bool(re.search(r"(?<![\w-])" + re.escape(term) + r"(?:s|es)?(?![\w-])",
+                          prose(markdown), re.I))
+
+
+@pytest.mark.parametrize("term", glossary_terms())
+def test_each_glossary_term_is_linked_in_the_chapter_that_first_uses_it(term):
+    for path in filter(None, (source_of(page["doc"]) for page in CHAPTERS)):
+        markdown = markdown_of(path)
+        if links_term(markdown, term):
+            return
+        if uses_term(markdown, term):
+            pytest.fail(f"{path.relative_to(ROOT)} is the first chapter to use '{term}': "
+                        f"link its first use to the glossary with {{term}}`...<{term}>`")
+
+
+def bib_keys() -> set[str]:
+    return set(re.findall(r"^@\w+\{([^,\s]+),", BIB.read_text(encoding="utf-8"), re.M))
+
+
+def test_bibliography_has_each_key_once():
+    keys = re.findall(r"^@\w+\{([^,\s]+),", BIB.read_text(encoding="utf-8"), re.M)
+    assert len(keys) == len(set(keys)), "a BibTeX key is defined twice"
+
+
+def test_required_references_are_in_the_bibliography_and_cited():
+    cited = set()
+    for path in filter(None, (source_of(page["doc"]) for page in PAGES)):
+        for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", markdown_of(path)):
+            cited.update(key.strip() for key in group.split(","))
+    for key, work in REQUIRED_REFERENCES.items():
+        assert key in bib_keys(), f"{work} ({key}) is missing from book/references.bib"
+        assert key in cited, f"{work} ({key}) is cited nowhere in the book"
+    assert cited <= bib_keys(), f"cited but not in references.bib: {sorted(cited - bib_keys())}"
+
+
+@pytest.mark.parametrize("path", CHAPTER_FILES, ids=lambda p: p.name)
+def test_chapter_asks_3_to_5_questions_answered_in_dropdowns(path):
+    questions = section(markdown_of(path), "Check your understanding")
+    answers = re.findall(r"^\s*```\{dropdown\}", questions, re.M)
+    assert 3 <= len(answers) <= 5, f"{len(answers)} answered questions; expected 3 to 5"
+
+
+@pytest.mark.parametrize("path", CHAPTER_FILES + sorted((ROOT / "solutions").glob("[0-9]*.ipynb")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_carries_no_widget_state_so_the_book_shows_static_figures(path):
+    # Saved widget state makes every page load the widget manager, whose fonts then fail
+    # to load, and shows sliders with no figure. Static runs draw the default figure.
+    nb = read(path)
+    assert "widgets" not in nb.metadata, (
+        "the notebook was run with live widgets: run it again with MLPBOOK_STATIC=1 "
+        "(make execute sets it) and drop metadata.widgets")
+    for k, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        for output in cell.get("outputs", []):
+            assert "application/vnd.jupyter.widget-view+json" not in output.get("data", {}), (
+                f"code cell {k} shows a live widget: run with MLPBOOK_STATIC=1")
+
+
+# Colour maps that are not safe for colour-blind readers (red-green, or rainbows).
+UNSAFE_COLOUR_MAPS = {"jet", "rainbow", "gist_rainbow", "hsv", "nipy_spectral", "gist_ncar",
+                      "RdYlGn", "RdGn", "Spectral", "brg", "prism", "flag"}
+
+
+@pytest.mark.parametrize("path", CHAPTER_FILES + sorted((ROOT / "solutions").glob("[0-9]*.ipynb")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_figures_avoid_colour_maps_and_pairs_that_colour_blind_readers_confuse(path):
+    for k, cell in enumerate(c for c in read(path).cells if c.cell_type == "code"):
+        maps = set(re.findall(r"""cmap\s*=\s*["']([\w]+?)(?:_r)?["']""", cell.source))
+        assert not maps & UNSAFE_COLOUR_MAPS, f"code cell {k} uses {maps & UNSAFE_COLOUR_MAPS}"
+        named = set(re.findall(r"""colou?r\s*=\s*["'](red|green|lime)["']""", cell.source))
+        assert not ({"red"} <= named and named & {"green", "lime"}), (
+            f"code cell {k} tells red from green: use plot.PALETTE, and markers or line styles")
+
+
+# --- Student edition and the CDN copies (the tools behind the targets) -------------------------
+
+def test_student_edition_toc_leaves_out_every_solution():
+    from tools.student_edition import without_solutions
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    student = without_solutions(toc)
+    assert "solutions/" not in yaml.safe_dump(student)
+    kept = [p["doc"] for p in toc_pages(student)]
+    assert kept == [p["doc"] for p in PAGES if p["kind"] != "solutions"]
+
+
+def test_student_edition_replaces_links_to_solutions_by_their_text():
+    from tools.student_edition import NOT_IN_EDITION, unlink_solutions
+
+    text = ("Work them in [the exercise notebook](../exercises/01_perceptron.ipynb); the "
+            "answers are in [the solutions](../solutions/01_perceptron.ipynb) and "
+            "{doc}`these <../solutions/02_activations>`.")
+    out = unlink_solutions(text)
+    assert "solutions/" not in out
+    assert f"the solutions {NOT_IN_EDITION}" in out and f"these {NOT_IN_EDITION}" in out
+    assert "[the exercise notebook](../exercises/01_perceptron.ipynb)" in out
+
+
+def test_cdn_addresses_map_to_the_local_npm_copies(tmp_path):
+    (tmp_path / "mathjax" / "es5").mkdir(parents=True)
+    (tmp_path / "mathjax" / "es5" / "tex-mml-chtml.js").write_text("//")
+    (tmp_path / "requirejs").mkdir()
+    (tmp_path / "requirejs" / "require.js").write_text("//")
+    manifest = {"mathjax": "3.2.2", "requirejs": "2.3.4"}
+    cdn = "https://cdn.example/npm"
+    assert local_copy(f"{cdn}/mathjax@3/es5/tex-mml-chtml.js", manifest, tmp_path) == (
+        tmp_path / "mathjax" / "es5" / "tex-mml-chtml.js").resolve()
+    assert local_copy(f"{cdn}/requirejs@2.3.4/require.js", manifest, tmp_path) is not None
+    assert local_copy("https://libs.example/ajax/libs/require.js/2.3.4/require.min.js",
+                      manifest, tmp_path) is not None
+    (tmp_path / "font-awesome" / "css").mkdir(parents=True)
+    (tmp_path / "font-awesome" / "css" / "font-awesome.min.css").write_text("/**/")
+    manifest["font-awesome"] = "4.4.0"
+    assert local_copy("https://fonts.example/font-awesome/4.4.0/css/font-awesome.min.css",
+                      manifest, tmp_path) is not None
+    assert local_copy("https://fonts.example/font-awesome/4.5.0/css/font-awesome.min.css",
+                      manifest, tmp_path) is None  # another version
+    assert local_copy(f"{cdn}/mathjax@2/MathJax.js", manifest, tmp_path) is None  # wrong major
+    assert local_copy(f"{cdn}/mathjax@3/../../etc/passwd", manifest, tmp_path) is None
+    assert local_copy("https://example.org/analytics.js", manifest, tmp_path) is None
+
+
+# --- The built book in Chromium ------------------------------------------------------------------
+
+browser = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not (HTML / "index.html").exists():
+        pytest.fail("_build/html is missing: run `make build-check` before `make browser`")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def context(chromium):
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def site():
+    with serve(HTML) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def manifest():
+    return asset_manifest(ASSETS)
+
+
+@pytest.fixture(scope="session")
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@browser
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p["doc"])
+def test_page_loads_cleanly_renders_math_and_passes_axe(page, context, site, axe, manifest):
+    html = HTML / f"{page['doc']}.html"
+    assert html.exists(), f"{html.relative_to(ROOT)} was not built: run `make build-check`"
+    result = check_page(context, f"{site}{page['doc']}.html", root=HTML, base_url=site,
+                        axe=axe, manifest=manifest,
+                        has_math=has_math(markdown_of(source_of(page["doc"]))))
+    assert result.axe_runs == 2
+    assert not result.problems, "\n".join([f"{page['doc']}:"] + result.problems)
+
+
+@browser
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p["doc"])
+def test_chapter_questions_open_their_answers_without_a_kernel(page, context, site):
+    tab = context.new_page()
+    try:
+        tab.goto(f"{site}{page['doc']}.html")
+        questions = tab.locator("section#check-your-understanding")
+        assert questions.count() == 1, "no 'Check your understanding' section"
+        dropdowns = questions.locator("details.sd-dropdown")
+        assert 3 <= dropdowns.count() <= 5
+        for k in range(dropdowns.count()):
+            answer = dropdowns.nth(k).locator(".sd-summary-content")
+            assert not answer.is_visible(), "answers start folded"
+            dropdowns.nth(k).locator("summary").click()
+            assert answer.is_visible() and answer.inner_text().strip()
+    finally:
+        tab.close()
+
+
+@browser
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p["doc"])
+def test_chapter_page_has_colab_binder_and_download_buttons(page):
+    html = (HTML / f"{page['doc']}.html").read_text(encoding="utf-8")
+    path = f"{page['doc']}.ipynb"
+    repo = REPOSITORY.removeprefix("https://github.com/")
+    assert f"/github/{repo}/blob/{CONFIG['repository']['branch']}/{path}" in html  # Colab
+    assert f"/v2/gh/{repo}/{CONFIG['repository']['branch']}?urlpath=lab/tree/{path}" in html
+    assert f"_sources/{path}" in html  # the download button
+    assert f'href="{REPOSITORY}"' in html  # the repository button
+
+
+_CODE_SAMPLE = """listing => {
+  const classes = new Set();
+  for (const sheet of document.styleSheets) {
+    let rules;
+    try { rules = sheet.cssRules; } catch (e) { continue; }
+    for (const rule of rules) {
+      for (const m of (rule.selectorText || '').matchAll(/\\.highlight \\.([\\w-]+)/g)) {
+        classes.add(m[1]);
+      }
+    }
+  }
+  const pre = document.querySelector(listing);
+  const copy = pre.closest('div[class^="highlight-"]').cloneNode(true);
+  const sample = copy.querySelector('pre');
+  sample.id = 'contrast-sample';
+  sample.textContent = '';
+  for (const name of [...classes].sort()) {
+    const span = document.createElement('span');
+    span.className = name;
+    span.textContent = `token_${name} = 1\\n`;
+    sample.appendChild(span);
+  }
+  pre.closest('div[class^="highlight-"]').after(copy);
+  return [...classes];
+}"""
+
+
+@browser
+def test_every_code_colour_has_enough_contrast_in_both_themes(context, site, axe):
+    """The replacement for axe on code listings (see browser.AXE_EXCLUDED_SELECTORS)."""
+    doc = CHAPTERS[0]["doc"] if CHAPTERS else "book/how_to_use"
+    tab = context.new_page()
+    try:
+        tab.goto(f"{site}{doc}.html")
+        classes = tab.evaluate(_CODE_SAMPLE, CODE_LISTINGS)
+        assert len(classes) >= 30, f"only {len(classes)} Pygments token classes found"
+        for theme in ("light", "dark"):
+            set_theme(tab, theme)
+            results = axe.run(tab, context={"include": [["#contrast-sample"]]},
+                              options={"runOnly": {"type": "rule", "values": ["color-contrast"]},
+                                       "resultTypes": ["violations", "passes"],
+                                       "preload": False})
+            checked = sum(len(r["nodes"]) for r in results.response["passes"])
+            failures = [node["target"] for v in results.response["violations"]
+                        for node in v["nodes"]]
+            assert not failures, f"{theme} theme: low-contrast code colours: {failures}"
+            assert checked >= len(classes) - 5, f"{theme}: axe checked only {checked} spans"
+    finally:
+        tab.close()
+
+
+def representative_pages() -> dict[str, str | None]:
+    """The landing page, the first Part I chapter and the first application chapter."""
+    part_one = [p["doc"] for p in CHAPTERS if (p["part"] or "").startswith("Part I.")]
+    applications = [p["doc"] for p in CHAPTERS if "Application" in (p["part"] or "")]
+    return {"landing": PAGES[0]["doc"], "part1_chapter": part_one[0] if part_one else None,
+            "application_chapter": applications[0] if applications else None}
+
+
+@browser
+def test_screenshots_of_three_representative_pages(context, site):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    missing = []
+    for name, doc in representative_pages().items():
+        if doc is None:
+            missing.append(name)
+            continue
+        for theme in ("light", "dark"):
+            tab = context.new_page()
+            try:
+                tab.goto(f"{site}{doc}.html")
+                set_theme(tab, theme)
+                tab.wait_for_timeout(300)
+                out = SCREENSHOTS / f"{name}_{theme}.png"
+                tab.screenshot(path=str(out))
+                assert out.stat().st_size > 10_000
+            finally:
+                tab.close()
+    if missing:
+        pytest.skip(f"no page yet for {missing}: the TOC has no such chapter")
+
+
+# --- The page check catches what it should -------------------------------------------------------
+
+def tiny_png() -> bytes:
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    raw = b"\x00\x00\x00\x00"  # one filter byte, then one RGB pixel
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+CLEAN_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>A planted page</title></head>
+<body><main><h1>A planted page</h1>
+<p>See <a href="other.html#part">the other page</a> and <a href="#top">the top</a>.</p>
+<img src="dot.png" alt="A single black pixel used as a test figure">
+<span id="top"></span>
+{extra}
+</main></body></html>
+"""
+PLANTS = {
+    "broken internal link": ('<p><a href="missing.html">a page that does not exist</a></p>',
+                             "broken link"),
+    "broken anchor": ('<p><a href="other.html#nowhere">an anchor that does not exist</a></p>',
+                      "broken anchor"),
+    "missing alt text": ('<img src="dot.png">', "image without alt text"),
+    "generic alt text": ('<img src="dot.png" alt="dot.png">', "generic alt text"),
+    "console error": ("<script>console.error('planted error')</script>", "console error"),
+    "uncaught exception": ("<script>undefinedFunction()</script>", "uncaught JavaScript error"),
+    "failed request": ('<script src="missing.js"></script>', "failed request"),
+    "outside request": ('<script src="https://tracker.example/t.js"></script>',
+                        "outside request with no local copy"),
+    "code without a language": ('<div class="highlight-default notranslate"><div '
+                                'class="highlight"><pre>x = 1</pre></div></div>',
+                                "no language label"),
+    "skipped heading level": ("<h3>A heading two levels down</h3>", "heading level skips"),
+    "math left as source": (r'<p><span class="math notranslate nohighlight">\(x^2\)</span></p>',
+                            "math not typeset"),
+}
+
+
+@pytest.fixture(scope="module")
+def planted_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("planted")
+    (root / "dot.png").write_bytes(tiny_png())
+    (root / "other.html").write_text(CLEAN_PAGE.replace("A planted page", "Other").format(
+        extra='<h2 id="part">Part</h2>'))
+    (root / "clean.html").write_text(CLEAN_PAGE.format(extra=""))
+    for k, (extra, _) in enumerate(PLANTS.values()):
+        (root / f"plant{k}.html").write_text(CLEAN_PAGE.format(extra=extra))
+    (root / "three.html").write_text(CLEAN_PAGE.format(extra="\n".join(
+        PLANTS[name][0] for name in ("broken internal link", "missing alt text",
+                                     "console error"))))
+    with serve(root) as base_url:
+        yield root, base_url
+
+
+def check_planted(context, planted_site, name, axe=None, manifest=None):
+    root, base_url = planted_site
+    return check_page(context, f"{base_url}{name}", root=root, base_url=base_url, axe=axe,
+                      manifest=manifest or {})
+
+
+@browser
+def test_page_check_passes_a_clean_page(context, planted_site, axe):
+    result = check_planted(context, planted_site, "clean.html", axe=axe)
+    assert result.problems == [] and result.internal_links == 2 and result.axe_runs == 2
+
+
+@browser
+def test_page_check_fails_a_page_with_a_broken_link_a_missing_alt_and_a_console_error(
+        context, planted_site, axe):
+    problems = "\n".join(check_planted(context, planted_site, "three.html", axe=axe).problems)
+    assert "broken link" in problems and "missing.html" in problems
+    assert "image without alt text" in problems
+    assert "console error: planted error" in problems
+    assert "image-alt" in problems  # axe agrees about the missing alt text
+
+
+@browser
+@pytest.mark.parametrize("k, name", list(enumerate(PLANTS)), ids=list(PLANTS))
+def test_page_check_catches_each_planted_problem(context, planted_site, k, name):
+    problems = check_planted(context, planted_site, f"plant{k}.html").problems
+    expected = PLANTS[name][1]
+    assert any(expected in problem for problem in problems), problems
