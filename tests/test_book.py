@@ -318,7 +318,7 @@ def test_student_edition_replaces_links_to_solutions_by_their_text():
 
     text = ("Work them in [the exercise notebook](../exercises/01_perceptron.ipynb); the "
             "answers are in [the solutions](../solutions/01_perceptron.ipynb) and "
-            "{doc}`these <../solutions/02_activations>`.")
+            "{doc}`these <../solutions/03_activations>`.")
     out = unlink_solutions(text)
     assert "solutions/" not in out
     assert f"the solutions {NOT_IN_EDITION}" in out and f"these {NOT_IN_EDITION}" in out

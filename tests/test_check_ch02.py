@@ -1,120 +1,139 @@
 """Chapter 2 checks: each accepts a correct answer and rejects plausible wrong ones."""
 
-import math
-
 import torch
+import torch.nn.functional as F
 
 
-def sigmoid_derivative_ok(z):
-    s = torch.sigmoid(z)
-    return s * (1 - s)
+def bce_ok(logits, y):
+    softplus = logits.clamp(min=0) + torch.log1p(torch.exp(-logits.abs()))
+    return (softplus - y * logits).mean()
 
 
-def gelu_ok(z):
-    return z * 0.5 * (1 + torch.erf(z / math.sqrt(2)))
+def bce_naive(logits, y):
+    p = torch.sigmoid(logits)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
 
 
-def compose_ok(layers):
-    W, b = layers[0].weight, layers[0].bias
-    for layer in layers[1:]:
-        W, b = layer.weight @ W, layer.weight @ b + layer.bias
-    return W, b
+def bce_clamped(logits, y):
+    p = torch.sigmoid(logits).clamp(1e-7, 1 - 1e-7)
+    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
 
 
-def compose_wrong_order(layers):
-    W, b = layers[0].weight, layers[0].bias
-    for layer in layers[1:]:
-        W, b = W @ layer.weight, layer.weight @ b + layer.bias
-    return W, b
+def ce_ok(logits, y):
+    m = logits.amax(dim=1, keepdim=True)
+    lse = m.squeeze(1) + torch.log(torch.exp(logits - m).sum(dim=1))
+    return (lse - logits[torch.arange(len(y)), y]).mean()
 
 
-def compose_last_bias_only(layers):
-    W, _ = compose_ok(layers)
-    return W, layers[-1].bias
+def ce_naive(logits, y):
+    p = torch.exp(logits) / torch.exp(logits).sum(dim=1, keepdim=True)
+    return -torch.log(p[torch.arange(len(y)), y]).mean()
 
 
-def compose_biases_added(layers):
-    W, _ = compose_ok(layers)
-    return W, sum(layer.bias for layer in layers)
+def gd_ok(grad, w0, lr, steps):
+    w, out = w0.clone(), [w0.clone()]
+    for _ in range(steps):
+        w = w - lr * grad(w)
+        out.append(w)
+    return torch.stack(out)
 
 
-def log_softmax_ok(logits):
-    m = logits.amax(dim=-1, keepdim=True)
-    return logits - m - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
+def gd_in_place(grad, w0, lr, steps):
+    w, out = w0.clone(), [w0.clone()]
+    for _ in range(steps):
+        w -= lr * grad(w)
+        out.append(w)
+    return torch.stack(out)
 
 
-def log_softmax_naive(logits):
-    return torch.log(torch.exp(logits) / torch.exp(logits).sum(dim=-1, keepdim=True))
+def gd_mutates_w0(grad, w0, lr, steps):
+    out = [w0.clone()]
+    for _ in range(steps):
+        w0 -= lr * grad(w0)
+        out.append(w0.clone())
+    return torch.stack(out)
 
 
-def log_softmax_mean_shift(logits):
-    m = logits.mean(dim=-1, keepdim=True)
-    return logits - m - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
+def momentum_ok(grad, w0, lr, beta, steps):
+    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+    for _ in range(steps):
+        v = beta * v + grad(w)
+        w = w - lr * v
+        out.append(w)
+    return torch.stack(out)
 
 
-def log_softmax_forgets_max(logits):
-    m = logits.amax(dim=-1, keepdim=True)
-    return logits - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
+def momentum_dampened(grad, w0, lr, beta, steps):
+    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+    for _ in range(steps):
+        v = beta * v + (1 - beta) * grad(w)
+        w = w - lr * v
+        out.append(w)
+    return torch.stack(out)
 
 
-def log_softmax_first_dim(logits):
-    return torch.log_softmax(logits, dim=0)
+def momentum_nesterov(grad, w0, lr, beta, steps):
+    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+    for _ in range(steps):
+        g = grad(w)
+        v = beta * v + g
+        w = w - lr * (g + beta * v)
+        out.append(w)
+    return torch.stack(out)
 
 
-def dead_ok(h):
-    return (h.amax(dim=0) == 0).float().mean().item()
+def momentum_stale_velocity(grad, w0, lr, beta, steps):
+    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+    for _ in range(steps):
+        w_next = w - lr * v
+        v = beta * v + grad(w)
+        w = w_next
+        out.append(w)
+    return torch.stack(out)
 
 
 CORRECT = {
-    "sigmoid_derivative": sigmoid_derivative_ok,
-    "leaky_relu": lambda z, slope: torch.where(z > 0, z, slope * z),
-    "gelu": gelu_ok,
-    "compose_linear": compose_ok,
-    "stable_log_softmax": log_softmax_ok,
-    "dead_unit_fraction": dead_ok,
+    "bce_with_logits": bce_ok,
+    "cross_entropy_from_logits": ce_ok,
+    "gradient_descent": gd_ok,
+    "momentum_descent": momentum_ok,
+    "quadratic_rate": lambda lr, eig: (1 - lr * eig).abs().max().item(),
 }
 
 MUTANTS = {
-    "sigmoid_derivative": {
-        "sigmoid itself": torch.sigmoid,
-        "plus instead of minus": lambda z: torch.sigmoid(z) * (1 + torch.sigmoid(z)),
-        "uses z instead of sigma(z)": lambda z: z * (1 - z),
-        "tanh's derivative": lambda z: 1 - torch.tanh(z) ** 2,
-        "overflows for large negative z": lambda z: torch.exp(-z) / (1 + torch.exp(-z)) ** 2,
-        "returns float32": lambda z: sigmoid_derivative_ok(z).float(),
+    "bce_with_logits": {
+        "naive log of the sigmoid": bce_naive,
+        "clamped probabilities": bce_clamped,
+        "sum instead of mean": lambda logits, y: bce_ok(logits, y) * len(y),
+        "targets swapped": lambda logits, y: bce_ok(logits, 1 - y),
+        "softplus only": lambda logits, y: F.softplus(logits).mean(),
     },
-    "leaky_relu": {
-        "ignores the slope": lambda z, slope: torch.relu(z),
-        "slope on the positive side": lambda z, slope: torch.where(z > 0, slope * z, z),
-        "max with the slope": lambda z, slope: torch.maximum(z, torch.full_like(z, slope)),
-        "adds the slope": lambda z, slope: torch.where(z > 0, z, z + slope),
-        "absolute value": lambda z, slope: torch.where(z > 0, z, slope * z.abs()),
+    "cross_entropy_from_logits": {
+        "naive softmax": ce_naive,
+        "sum instead of mean": lambda logits, y: ce_ok(logits, y) * len(y),
+        "forgets the log-sum-exp": lambda logits, y: -logits[torch.arange(len(y)), y].mean(),
+        "wrong indexing": lambda logits, y: (torch.logsumexp(logits, 1) - logits[:, y]).mean(),
+        "normalises over the batch": lambda logits, y: -torch.log_softmax(logits, dim=0)[
+            torch.arange(len(y)), y].mean(),
     },
-    "gelu": {
-        "tanh approximation": lambda z: torch.nn.functional.gelu(z, approximate="tanh"),
-        "SiLU instead": lambda z: z * torch.sigmoid(z),
-        "sigmoid approximation": lambda z: z * torch.sigmoid(1.702 * z),
-        "erf without the square root": lambda z: z * 0.5 * (1 + torch.erf(z)),
-        "CDF only": lambda z: 0.5 * (1 + torch.erf(z / math.sqrt(2))),
+    "gradient_descent": {
+        "gradient ascent": lambda grad, w0, lr, steps: gd_ok(lambda w: -grad(w), w0, lr, steps),
+        "in-place update aliases the rows": gd_in_place,
+        "changes w0": gd_mutates_w0,
+        "leaves out w0": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, steps)[1:],
+        "one step too few": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, max(steps - 1, 0)),
+        "final point only": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, steps)[-1],
     },
-    "compose_linear": {
-        "product in the wrong order": compose_wrong_order,
-        "only the last bias": compose_last_bias_only,
-        "biases added without the weights": compose_biases_added,
-        "first layer only": lambda layers: (layers[0].weight, layers[0].bias),
+    "momentum_descent": {
+        "ignores beta": lambda grad, w0, lr, beta, steps: gd_ok(grad, w0, lr, steps),
+        "dampened velocity": momentum_dampened,
+        "Nesterov instead": momentum_nesterov,
+        "steps with the old velocity": momentum_stale_velocity,
     },
-    "stable_log_softmax": {
-        "naive formula": log_softmax_naive,
-        "shifts by the mean": log_softmax_mean_shift,
-        "forgets to subtract the max back": log_softmax_forgets_max,
-        "wrong dimension": log_softmax_first_dim,
-        "softmax instead of log-softmax": lambda logits: torch.softmax(logits, dim=-1),
-    },
-    "dead_unit_fraction": {
-        "fraction of zero entries": lambda h: (h == 0).float().mean().item(),
-        "rows instead of columns": lambda h: (h.amax(dim=1) == 0).float().mean().item(),
-        "any zero instead of all zero": lambda h: (h.amin(dim=0) == 0).float().mean().item(),
-        "count instead of fraction": lambda h: (h.amax(dim=0) == 0).sum().item(),
-        "alive fraction": lambda h: (h.amax(dim=0) > 0).float().mean().item(),
+    "quadratic_rate": {
+        "smallest factor": lambda lr, eig: (1 - lr * eig).abs().min().item(),
+        "no absolute value": lambda lr, eig: (1 - lr * eig).max().item(),
+        "largest eigenvalue only": lambda lr, eig: abs(1 - lr * eig.max().item()),
+        "smallest eigenvalue only": lambda lr, eig: abs(1 - lr * eig.min().item()),
     },
 }

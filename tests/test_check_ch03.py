@@ -1,138 +1,120 @@
 """Chapter 3 checks: each accepts a correct answer and rejects plausible wrong ones."""
 
+import math
+
 import torch
-from torch import nn
 
 
-def forward_ok(X, params):
-    H = X
-    for W, b in params[:-1]:
-        H = torch.relu(H @ W + b)
-    W, b = params[-1]
-    return H @ W + b
+def sigmoid_derivative_ok(z):
+    s = torch.sigmoid(z)
+    return s * (1 - s)
 
 
-def forward_relu_on_output(X, params):
-    return torch.relu(forward_ok(X, params))
+def gelu_ok(z):
+    return z * 0.5 * (1 + torch.erf(z / math.sqrt(2)))
 
 
-def forward_no_bias(X, params):
-    return forward_ok(X, [(W, torch.zeros_like(b)) for W, b in params])
+def compose_ok(layers):
+    W, b = layers[0].weight, layers[0].bias
+    for layer in layers[1:]:
+        W, b = layer.weight @ W, layer.weight @ b + layer.bias
+    return W, b
 
 
-def forward_tanh(X, params):
-    H = X
-    for W, b in params[:-1]:
-        H = torch.tanh(H @ W + b)
-    W, b = params[-1]
-    return H @ W + b
+def compose_wrong_order(layers):
+    W, b = layers[0].weight, layers[0].bias
+    for layer in layers[1:]:
+        W, b = W @ layer.weight, layer.weight @ b + layer.bias
+    return W, b
 
 
-def forward_skips_last(X, params):
-    return forward_ok(X, params[:-1]) if len(params) > 1 else X @ params[0][0]
+def compose_last_bias_only(layers):
+    W, _ = compose_ok(layers)
+    return W, layers[-1].bias
 
 
-def count_ok(sizes):
-    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+def compose_biases_added(layers):
+    W, _ = compose_ok(layers)
+    return W, sum(layer.bias for layer in layers)
 
 
-def xor_ok():
-    W1 = torch.tensor([[1.0, -1.0], [1.0, -1.0]])
-    b1 = torch.tensor([-0.5, 1.5])
-    return W1, b1, torch.tensor([[1.0], [1.0]]), torch.tensor([-1.5])
+def log_softmax_ok(logits):
+    m = logits.amax(dim=-1, keepdim=True)
+    return logits - m - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
 
 
-def xor_or_output():
-    W1, b1, W2, _ = xor_ok()
-    return W1, b1, W2, torch.tensor([-0.5])
+def log_softmax_naive(logits):
+    return torch.log(torch.exp(logits) / torch.exp(logits).sum(dim=-1, keepdim=True))
 
 
-def xor_lines_through_corners():
-    W1 = torch.tensor([[1.0, -1.0], [1.0, -1.0]])
-    return W1, torch.tensor([-1.0, 1.0]), torch.tensor([[1.0], [1.0]]), torch.tensor([-1.5])
+def log_softmax_mean_shift(logits):
+    m = logits.mean(dim=-1, keepdim=True)
+    return logits - m - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
 
 
-def xor_flat_shapes():
-    W1, b1, W2, b2 = xor_ok()
-    return W1, b1, W2.reshape(2), b2
+def log_softmax_forgets_max(logits):
+    m = logits.amax(dim=-1, keepdim=True)
+    return logits - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
 
 
-def sequential_ok(params):
-    layers = []
-    for W, b in params:
-        linear = nn.Linear(*W.shape)
-        with torch.no_grad():
-            linear.weight.copy_(W.T)
-            linear.bias.copy_(b)
-        layers += [linear, nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
+def log_softmax_first_dim(logits):
+    return torch.log_softmax(logits, dim=0)
 
 
-def sequential_no_transpose(params):
-    layers = []
-    for W, b in params:
-        linear = nn.Linear(W.shape[1], W.shape[0])
-        with torch.no_grad():
-            linear.weight.copy_(W)
-            linear.bias.copy_(b)
-        layers += [linear, nn.ReLU()]
-    return nn.Sequential(*layers[:-1])
-
-
-def sequential_relu_at_end(params):
-    return nn.Sequential(*sequential_ok(params), nn.ReLU())
-
-
-def sequential_no_relu(params):
-    return nn.Sequential(*[m for m in sequential_ok(params) if isinstance(m, nn.Linear)])
-
-
-def sequential_bias_not_copied(params):
-    model = sequential_ok(params)
-    with torch.no_grad():
-        for m in model:
-            if isinstance(m, nn.Linear):
-                m.bias.zero_()
-    return model
+def dead_ok(h):
+    return (h.amax(dim=0) == 0).float().mean().item()
 
 
 CORRECT = {
-    "mlp_forward": forward_ok,
-    "mlp_parameter_count": count_ok,
-    "layer_shapes": lambda n, sizes: [(n, d) for d in sizes],
-    "xor_weights": xor_ok,
-    "to_sequential": sequential_ok,
+    "sigmoid_derivative": sigmoid_derivative_ok,
+    "leaky_relu": lambda z, slope: torch.where(z > 0, z, slope * z),
+    "gelu": gelu_ok,
+    "compose_linear": compose_ok,
+    "stable_log_softmax": log_softmax_ok,
+    "dead_unit_fraction": dead_ok,
 }
 
 MUTANTS = {
-    "mlp_forward": {
-        "ReLU on the output": forward_relu_on_output,
-        "forgets the biases": forward_no_bias,
-        "tanh instead of ReLU": forward_tanh,
-        "skips the last layer": forward_skips_last,
+    "sigmoid_derivative": {
+        "sigmoid itself": torch.sigmoid,
+        "plus instead of minus": lambda z: torch.sigmoid(z) * (1 + torch.sigmoid(z)),
+        "uses z instead of sigma(z)": lambda z: z * (1 - z),
+        "tanh's derivative": lambda z: 1 - torch.tanh(z) ** 2,
+        "overflows for large negative z": lambda z: torch.exp(-z) / (1 + torch.exp(-z)) ** 2,
+        "returns float32": lambda z: sigmoid_derivative_ok(z).float(),
     },
-    "mlp_parameter_count": {
-        "forgets the biases": lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])),
-        "bias per input": lambda sizes: sum(a * (b + 1) for a, b in zip(sizes[:-1], sizes[1:])),
-        "misses the last layer": lambda sizes: count_ok(sizes[:-1]),
-        "counts units": lambda sizes: sum(sizes),
+    "leaky_relu": {
+        "ignores the slope": lambda z, slope: torch.relu(z),
+        "slope on the positive side": lambda z, slope: torch.where(z > 0, slope * z, z),
+        "max with the slope": lambda z, slope: torch.maximum(z, torch.full_like(z, slope)),
+        "adds the slope": lambda z, slope: torch.where(z > 0, z, z + slope),
+        "absolute value": lambda z, slope: torch.where(z > 0, z, slope * z.abs()),
     },
-    "layer_shapes": {
-        "transposed": lambda n, sizes: [(d, n) for d in sizes],
-        "forgets the input": lambda n, sizes: [(n, d) for d in sizes[1:]],
-        "weight shapes": lambda n, sizes: [(a, b) for a, b in zip(sizes[:-1], sizes[1:])],
+    "gelu": {
+        "tanh approximation": lambda z: torch.nn.functional.gelu(z, approximate="tanh"),
+        "SiLU instead": lambda z: z * torch.sigmoid(z),
+        "sigmoid approximation": lambda z: z * torch.sigmoid(1.702 * z),
+        "erf without the square root": lambda z: z * 0.5 * (1 + torch.erf(z)),
+        "CDF only": lambda z: 0.5 * (1 + torch.erf(z / math.sqrt(2))),
     },
-    "xor_weights": {
-        "output unit computes OR": xor_or_output,
-        "hidden lines through the corners": xor_lines_through_corners,
-        "W2 of shape (2,)": xor_flat_shapes,
-        "returns a pair": lambda: xor_ok()[:2],
+    "compose_linear": {
+        "product in the wrong order": compose_wrong_order,
+        "only the last bias": compose_last_bias_only,
+        "biases added without the weights": compose_biases_added,
+        "first layer only": lambda layers: (layers[0].weight, layers[0].bias),
     },
-    "to_sequential": {
-        "weights not transposed": sequential_no_transpose,
-        "ReLU after the output": sequential_relu_at_end,
-        "no ReLU": sequential_no_relu,
-        "biases not copied": sequential_bias_not_copied,
-        "returns a list": lambda params: list(sequential_ok(params)),
+    "stable_log_softmax": {
+        "naive formula": log_softmax_naive,
+        "shifts by the mean": log_softmax_mean_shift,
+        "forgets to subtract the max back": log_softmax_forgets_max,
+        "wrong dimension": log_softmax_first_dim,
+        "softmax instead of log-softmax": lambda logits: torch.softmax(logits, dim=-1),
+    },
+    "dead_unit_fraction": {
+        "fraction of zero entries": lambda h: (h == 0).float().mean().item(),
+        "rows instead of columns": lambda h: (h.amax(dim=1) == 0).float().mean().item(),
+        "any zero instead of all zero": lambda h: (h.amin(dim=0) == 0).float().mean().item(),
+        "count instead of fraction": lambda h: (h.amax(dim=0) == 0).sum().item(),
+        "alive fraction": lambda h: (h.amax(dim=0) > 0).float().mean().item(),
     },
 }

@@ -1,139 +1,138 @@
 """Chapter 4 checks: each accepts a correct answer and rejects plausible wrong ones."""
 
 import torch
-import torch.nn.functional as F
+from torch import nn
 
 
-def bce_ok(logits, y):
-    softplus = logits.clamp(min=0) + torch.log1p(torch.exp(-logits.abs()))
-    return (softplus - y * logits).mean()
+def forward_ok(X, params):
+    H = X
+    for W, b in params[:-1]:
+        H = torch.relu(H @ W + b)
+    W, b = params[-1]
+    return H @ W + b
 
 
-def bce_naive(logits, y):
-    p = torch.sigmoid(logits)
-    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+def forward_relu_on_output(X, params):
+    return torch.relu(forward_ok(X, params))
 
 
-def bce_clamped(logits, y):
-    p = torch.sigmoid(logits).clamp(1e-7, 1 - 1e-7)
-    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+def forward_no_bias(X, params):
+    return forward_ok(X, [(W, torch.zeros_like(b)) for W, b in params])
 
 
-def ce_ok(logits, y):
-    m = logits.amax(dim=1, keepdim=True)
-    lse = m.squeeze(1) + torch.log(torch.exp(logits - m).sum(dim=1))
-    return (lse - logits[torch.arange(len(y)), y]).mean()
+def forward_tanh(X, params):
+    H = X
+    for W, b in params[:-1]:
+        H = torch.tanh(H @ W + b)
+    W, b = params[-1]
+    return H @ W + b
 
 
-def ce_naive(logits, y):
-    p = torch.exp(logits) / torch.exp(logits).sum(dim=1, keepdim=True)
-    return -torch.log(p[torch.arange(len(y)), y]).mean()
+def forward_skips_last(X, params):
+    return forward_ok(X, params[:-1]) if len(params) > 1 else X @ params[0][0]
 
 
-def gd_ok(grad, w0, lr, steps):
-    w, out = w0.clone(), [w0.clone()]
-    for _ in range(steps):
-        w = w - lr * grad(w)
-        out.append(w)
-    return torch.stack(out)
+def count_ok(sizes):
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def gd_in_place(grad, w0, lr, steps):
-    w, out = w0.clone(), [w0.clone()]
-    for _ in range(steps):
-        w -= lr * grad(w)
-        out.append(w)
-    return torch.stack(out)
+def xor_ok():
+    W1 = torch.tensor([[1.0, -1.0], [1.0, -1.0]])
+    b1 = torch.tensor([-0.5, 1.5])
+    return W1, b1, torch.tensor([[1.0], [1.0]]), torch.tensor([-1.5])
 
 
-def gd_mutates_w0(grad, w0, lr, steps):
-    out = [w0.clone()]
-    for _ in range(steps):
-        w0 -= lr * grad(w0)
-        out.append(w0.clone())
-    return torch.stack(out)
+def xor_or_output():
+    W1, b1, W2, _ = xor_ok()
+    return W1, b1, W2, torch.tensor([-0.5])
 
 
-def momentum_ok(grad, w0, lr, beta, steps):
-    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
-    for _ in range(steps):
-        v = beta * v + grad(w)
-        w = w - lr * v
-        out.append(w)
-    return torch.stack(out)
+def xor_lines_through_corners():
+    W1 = torch.tensor([[1.0, -1.0], [1.0, -1.0]])
+    return W1, torch.tensor([-1.0, 1.0]), torch.tensor([[1.0], [1.0]]), torch.tensor([-1.5])
 
 
-def momentum_dampened(grad, w0, lr, beta, steps):
-    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
-    for _ in range(steps):
-        v = beta * v + (1 - beta) * grad(w)
-        w = w - lr * v
-        out.append(w)
-    return torch.stack(out)
+def xor_flat_shapes():
+    W1, b1, W2, b2 = xor_ok()
+    return W1, b1, W2.reshape(2), b2
 
 
-def momentum_nesterov(grad, w0, lr, beta, steps):
-    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
-    for _ in range(steps):
-        g = grad(w)
-        v = beta * v + g
-        w = w - lr * (g + beta * v)
-        out.append(w)
-    return torch.stack(out)
+def sequential_ok(params):
+    layers = []
+    for W, b in params:
+        linear = nn.Linear(*W.shape)
+        with torch.no_grad():
+            linear.weight.copy_(W.T)
+            linear.bias.copy_(b)
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
 
 
-def momentum_stale_velocity(grad, w0, lr, beta, steps):
-    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
-    for _ in range(steps):
-        w_next = w - lr * v
-        v = beta * v + grad(w)
-        w = w_next
-        out.append(w)
-    return torch.stack(out)
+def sequential_no_transpose(params):
+    layers = []
+    for W, b in params:
+        linear = nn.Linear(W.shape[1], W.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(W)
+            linear.bias.copy_(b)
+        layers += [linear, nn.ReLU()]
+    return nn.Sequential(*layers[:-1])
+
+
+def sequential_relu_at_end(params):
+    return nn.Sequential(*sequential_ok(params), nn.ReLU())
+
+
+def sequential_no_relu(params):
+    return nn.Sequential(*[m for m in sequential_ok(params) if isinstance(m, nn.Linear)])
+
+
+def sequential_bias_not_copied(params):
+    model = sequential_ok(params)
+    with torch.no_grad():
+        for m in model:
+            if isinstance(m, nn.Linear):
+                m.bias.zero_()
+    return model
 
 
 CORRECT = {
-    "bce_with_logits": bce_ok,
-    "cross_entropy_from_logits": ce_ok,
-    "gradient_descent": gd_ok,
-    "momentum_descent": momentum_ok,
-    "quadratic_rate": lambda lr, eig: (1 - lr * eig).abs().max().item(),
+    "mlp_forward": forward_ok,
+    "mlp_parameter_count": count_ok,
+    "layer_shapes": lambda n, sizes: [(n, d) for d in sizes],
+    "xor_weights": xor_ok,
+    "to_sequential": sequential_ok,
 }
 
 MUTANTS = {
-    "bce_with_logits": {
-        "naive log of the sigmoid": bce_naive,
-        "clamped probabilities": bce_clamped,
-        "sum instead of mean": lambda logits, y: bce_ok(logits, y) * len(y),
-        "targets swapped": lambda logits, y: bce_ok(logits, 1 - y),
-        "softplus only": lambda logits, y: F.softplus(logits).mean(),
+    "mlp_forward": {
+        "ReLU on the output": forward_relu_on_output,
+        "forgets the biases": forward_no_bias,
+        "tanh instead of ReLU": forward_tanh,
+        "skips the last layer": forward_skips_last,
     },
-    "cross_entropy_from_logits": {
-        "naive softmax": ce_naive,
-        "sum instead of mean": lambda logits, y: ce_ok(logits, y) * len(y),
-        "forgets the log-sum-exp": lambda logits, y: -logits[torch.arange(len(y)), y].mean(),
-        "wrong indexing": lambda logits, y: (torch.logsumexp(logits, 1) - logits[:, y]).mean(),
-        "normalises over the batch": lambda logits, y: -torch.log_softmax(logits, dim=0)[
-            torch.arange(len(y)), y].mean(),
+    "mlp_parameter_count": {
+        "forgets the biases": lambda sizes: sum(a * b for a, b in zip(sizes[:-1], sizes[1:])),
+        "bias per input": lambda sizes: sum(a * (b + 1) for a, b in zip(sizes[:-1], sizes[1:])),
+        "misses the last layer": lambda sizes: count_ok(sizes[:-1]),
+        "counts units": lambda sizes: sum(sizes),
     },
-    "gradient_descent": {
-        "gradient ascent": lambda grad, w0, lr, steps: gd_ok(lambda w: -grad(w), w0, lr, steps),
-        "in-place update aliases the rows": gd_in_place,
-        "changes w0": gd_mutates_w0,
-        "leaves out w0": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, steps)[1:],
-        "one step too few": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, max(steps - 1, 0)),
-        "final point only": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, steps)[-1],
+    "layer_shapes": {
+        "transposed": lambda n, sizes: [(d, n) for d in sizes],
+        "forgets the input": lambda n, sizes: [(n, d) for d in sizes[1:]],
+        "weight shapes": lambda n, sizes: [(a, b) for a, b in zip(sizes[:-1], sizes[1:])],
     },
-    "momentum_descent": {
-        "ignores beta": lambda grad, w0, lr, beta, steps: gd_ok(grad, w0, lr, steps),
-        "dampened velocity": momentum_dampened,
-        "Nesterov instead": momentum_nesterov,
-        "steps with the old velocity": momentum_stale_velocity,
+    "xor_weights": {
+        "output unit computes OR": xor_or_output,
+        "hidden lines through the corners": xor_lines_through_corners,
+        "W2 of shape (2,)": xor_flat_shapes,
+        "returns a pair": lambda: xor_ok()[:2],
     },
-    "quadratic_rate": {
-        "smallest factor": lambda lr, eig: (1 - lr * eig).abs().min().item(),
-        "no absolute value": lambda lr, eig: (1 - lr * eig).max().item(),
-        "largest eigenvalue only": lambda lr, eig: abs(1 - lr * eig.max().item()),
-        "smallest eigenvalue only": lambda lr, eig: abs(1 - lr * eig.min().item()),
+    "to_sequential": {
+        "weights not transposed": sequential_no_transpose,
+        "ReLU after the output": sequential_relu_at_end,
+        "no ReLU": sequential_no_relu,
+        "biases not copied": sequential_bias_not_copied,
+        "returns a list": lambda params: list(sequential_ok(params)),
     },
 }

@@ -1,9 +1,10 @@
-"""Checks for Chapter 2, "Activation functions".
+"""Checks for Chapter 2, "Loss functions and gradient descent".
 
-Conventions of the chapter: activation functions act element-wise on a tensor
-``z`` of any shape and return a tensor of the same shape and dtype; linear
-layers are ``torch.nn.Linear`` and compute ``X @ W.T + b``; logits have their
-classes along the last dimension.
+Conventions of the chapter: losses take logits and targets and return the
+mean over the batch as a 0-D tensor; binary targets are floats in {0, 1},
+class targets are integer indices. Optimisers take a gradient function
+``grad(w) -> tensor like w`` and a start ``w0`` of shape (d,), and return the
+trajectory, a tensor of shape (steps + 1, d) whose first row is ``w0``.
 """
 
 from __future__ import annotations
@@ -13,145 +14,167 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._common import callable_, close, ok, require, run, tensor_like
+from ._common import callable_, ok, require, run, tensor_like
 
-__all__ = ["sigmoid_derivative", "leaky_relu", "gelu", "compose_linear", "stable_log_softmax",
-           "dead_unit_fraction"]
-
-
-def _grid() -> torch.Tensor:
-    """float64 points on [-8, 8], points near 0 and 0 itself."""
-    near = torch.tensor([1e-9, 1e-6, 1e-3], dtype=torch.float64)
-    return torch.cat([torch.linspace(-8, 8, 161, dtype=torch.float64), near, -near,
-                      torch.zeros(1, dtype=torch.float64)])
+__all__ = ["bce_with_logits", "cross_entropy_from_logits", "gradient_descent",
+           "momentum_descent", "quadratic_rate"]
 
 
-def _same_dtype(out, z, what: str) -> None:
-    require(out.dtype == z.dtype,
-            f"{what} should keep the dtype of z ({z.dtype}), not {out.dtype}.")
+def _scalar(value, expected: torch.Tensor, what: str) -> torch.Tensor:
+    require(isinstance(value, torch.Tensor),
+            f"{what} should be a torch.Tensor, but it is a {type(value).__name__}.")
+    return tensor_like(value.reshape(()) if value.numel() == 1 else value, expected, what)
 
 
-def sigmoid_derivative(fn) -> None:
-    """Check ``sigmoid_derivative(z)``: the derivative of the sigmoid, element-wise."""
+def _loss_matches(value, expected, what, hint, dtype) -> None:
+    value = _scalar(value, expected, what)
+    require(bool(torch.isfinite(value)),
+            f"{what} is inf or nan: do not take the logarithm of a sigmoid or softmax "
+            "that has rounded to 0; work with the logits directly.")
+    atol = 1e-9 if dtype == torch.float64 else 1e-4
+    require(torch.allclose(value, expected.double(), atol=atol, rtol=1e-6), hint)
+
+
+def bce_with_logits(fn) -> None:
+    """Check ``bce_with_logits(logits, y)``: mean binary cross-entropy, stable for any logit."""
     callable_(fn)
-    z = _grid()
-    leaf = z.clone().requires_grad_()
-    torch.sigmoid(leaf).sum().backward()
-    out = run(fn, z.clone(), what="a float64 grid on [-8, 8]")
-    close(out, leaf.grad, "sigmoid_derivative(z)",
-          "compare with autograd: write the derivative in terms of sigma(z) itself.", atol=1e-12)
-    _same_dtype(out, z, "sigmoid_derivative(z)")
-    wide = torch.tensor([[-50.0, -20.0], [20.0, 50.0]])
-    out = run(fn, wide, what="a (2, 2) float32 tensor with |z| up to 50")
-    close(out, torch.sigmoid(wide) * (1 - torch.sigmoid(wide)), "sigmoid_derivative(z)",
-          "far from 0 the derivative is tiny but finite: avoid expressions that overflow "
-          "to inf or give nan.", atol=1e-9)
-    ok("sigmoid_derivative: matches autograd on 168 points and stays finite for |z| = 50.")
-
-
-def leaky_relu(fn) -> None:
-    """Check ``leaky_relu(z, slope)``: ``z`` where ``z > 0``, else ``slope * z``."""
-    callable_(fn)
-    z = _grid()
-    for slope in (0.01, 0.2, 0.0):
-        out = run(fn, z.clone(), slope, what=f"a float64 grid with slope = {slope}")
-        close(out, F.leaky_relu(z, slope), f"leaky_relu(z, {slope})",
-              "positive inputs pass unchanged; only negative inputs are multiplied by the "
-              "slope (and slope = 0 gives ReLU).", atol=1e-12)
-        _same_dtype(out, z, "leaky_relu(z, slope)")
-    block = torch.linspace(-3, 3, 12).reshape(3, 4)
-    close(run(fn, block, 0.1, what="a (3, 4) tensor"), F.leaky_relu(block, 0.1),
-          "leaky_relu(z, 0.1) on a (3, 4) input", "work element-wise on a tensor of any shape.")
-    ok("leaky_relu: matches torch.nn.functional.leaky_relu for 3 slopes, including 0.")
-
-
-def gelu(fn) -> None:
-    """Check ``gelu(z)``: the exact GELU, ``z * Phi(z)`` with the normal CDF ``Phi``."""
-    callable_(fn)
-    z = _grid()
-    out = run(fn, z.clone(), what="a float64 grid on [-8, 8]")
-    close(out, F.gelu(z), "gelu(z)",
-          "use the exact normal CDF, written with torch.erf; check the scaling of its "
-          "argument. Approximations with tanh or the sigmoid are not exact enough.", atol=1e-9)
-    _same_dtype(out, z, "gelu(z)")
-    block = z[:12].reshape(3, 4).float()
-    close(run(fn, block, what="a (3, 4) float32 tensor"), F.gelu(block), "gelu(z) on (3, 4)",
-          "work element-wise on a tensor of any shape.", atol=1e-5)
-    ok("gelu: matches torch.nn.functional.gelu to 1e-9 on 168 points.")
-
-
-def _stack(sizes: list[int], seed: int) -> list[torch.nn.Linear]:
-    torch.manual_seed(seed)
-    return [torch.nn.Linear(a, b, dtype=torch.float64) for a, b in zip(sizes[:-1], sizes[1:])]
-
-
-def compose_linear(fn) -> None:
-    """Check ``compose_linear(layers)``: one ``(W, b)`` equal to a list of ``nn.Linear``."""
-    callable_(fn)
-    for sizes in ([3, 5, 2], [4, 6, 6, 3], [2, 7], [5, 4, 3, 2, 1]):
-        layers = _stack(sizes, seed=len(sizes))
-        X = torch.randn(9, sizes[0], dtype=torch.float64)
-        with torch.no_grad():
-            expected = X
-            for layer in layers:
-                expected = layer(expected)
-            out = run(fn, layers, what=f"layers of sizes {sizes}")
-        require(isinstance(out, tuple) and len(out) == 2, "return a pair (W, b).")
-        W, b = out
-        W = tensor_like(W, torch.empty(sizes[-1], sizes[0]), "W")
-        b = tensor_like(b, torch.empty(sizes[-1]), "b")
-        require(torch.allclose(X @ W.T + b, expected, atol=1e-9),
-                f"with sizes {sizes}, X @ W.T + b differs from the stack. The last layer "
-                "acts last, so its weight matrix is on the left of the product; every "
-                "bias except the last passes through the layers after it.")
-    ok("compose_linear: one layer equals stacks of 1 to 4 linear layers.")
-
-
-def stable_log_softmax(fn) -> None:
-    """Check ``stable_log_softmax(logits)`` along the last dimension, without overflow."""
-    callable_(fn)
-    gen = torch.Generator().manual_seed(2)
+    gen = torch.Generator().manual_seed(4)
     cases = [
-        (torch.tensor([1.0, 2.0, 3.0]), "a 1-D tensor of 3 logits"),
-        (torch.randn(6, 4, generator=gen, dtype=torch.float64), "a (6, 4) float64 batch"),
-        (torch.tensor([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]]),
-         "logits in the thousands"),
-        (torch.tensor([[0.0, -200.0], [-500.0, -800.0]]), "very negative logits"),
-        (300 * torch.randn(2, 3, 5, generator=gen), "a (2, 3, 5) tensor of large logits"),
+        (torch.randn(50, generator=gen, dtype=torch.float64) * 3,
+         torch.randint(0, 2, (50,), generator=gen).double(), "50 random logits"),
+        (torch.tensor([0.0, 2.0, -3.0]), torch.tensor([1.0, 0.0, 1.0]), "3 small logits"),
+        (torch.tensor([200.0, -200.0, 200.0, -200.0], dtype=torch.float64),
+         torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=torch.float64), "logits of +-200"),
+        (torch.tensor([90.0, -90.0, 30.0]), torch.tensor([0.0, 1.0, 1.0]),
+         "float32 logits of +-90"),
     ]
-    for logits, what in cases:
-        out = run(fn, logits.clone(), what=what)
-        expected = torch.log_softmax(logits, dim=-1)
-        value = tensor_like(out, expected, f"the log-softmax of {what}")
-        require(bool(torch.isfinite(value).all()),
-                f"on {what} your result contains inf or nan: shift the logits before "
-                "taking the exponential.")
-        scale = 1e-9 if logits.dtype == torch.float64 else 1e-6 * max(1.0, logits.abs().max())
-        require(torch.allclose(value, expected.double(), atol=float(scale), rtol=0),
-                f"on {what} your values differ from torch.log_softmax: every output is "
-                "the logit minus the log of the sum of exponentials, taken along the last "
-                "dimension.")
-    ok("stable_log_softmax: matches torch.log_softmax on 5 cases, logits of 1000 included.")
+    for logits, y, what in cases:
+        out = run(fn, logits.clone(), y.clone(), what=what)
+        expected = F.binary_cross_entropy_with_logits(logits, y)
+        _loss_matches(out, expected, f"the loss on {what}",
+                      f"on {what} your loss differs from binary cross-entropy: average "
+                      "-[y log p + (1 - y) log(1 - p)] over the batch, written with the "
+                      "logits (softplus form).", logits.dtype)
+    ok("bce_with_logits: matches PyTorch on 4 cases, logits of +-200 included.")
 
 
-def dead_unit_fraction(fn) -> None:
-    """Check ``dead_unit_fraction(h)``: share of columns of ``h`` that are 0 in every row."""
+def cross_entropy_from_logits(fn) -> None:
+    """Check ``cross_entropy_from_logits(logits, y)``: mean categorical cross-entropy."""
     callable_(fn)
-    h = torch.tensor([[0.0, 1.0, 0.0, 0.0, 2.0],
-                      [0.0, 0.0, 0.0, 3.0, 0.5],
-                      [0.0, 0.0, 0.0, 0.0, 1.0]])
-    gen = torch.Generator().manual_seed(3)
-    random = torch.relu(torch.randn(50, 40, generator=gen) - 1.5)
-    cases = [(h, 0.4, "a (3, 5) example"), (torch.zeros(4, 3), 1.0, "all zeros"),
-             (torch.ones(4, 3), 0.0, "all ones"), (h[:1], 0.6, "a batch of one row"),
-             (random, float((random.amax(dim=0) == 0).float().mean()), "a (50, 40) batch")]
-    for values, expected, what in cases:
-        out = run(fn, values.clone(), what=what)
+    gen = torch.Generator().manual_seed(5)
+    cases = [
+        (torch.randn(40, 5, generator=gen, dtype=torch.float64) * 3,
+         torch.randint(0, 5, (40,), generator=gen), "40 random rows of 5 logits"),
+        (torch.tensor([[2.0, 1.0, 0.1]]), torch.tensor([0]), "one row"),
+        (torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]], dtype=torch.float64),
+         torch.tensor([2, 1]), "logits of +-1000"),
+        (torch.tensor([[0.5, -0.5], [3.0, 3.0], [-2.0, 4.0]]), torch.tensor([1, 0, 0]),
+         "two classes"),
+    ]
+    for logits, y, what in cases:
+        out = run(fn, logits.clone(), y.clone(), what=what)
+        expected = F.cross_entropy(logits, y)
+        _loss_matches(out, expected, f"the loss on {what}",
+                      f"on {what} your loss differs from cross-entropy: for each row take "
+                      "the log-sum-exp of the logits minus the logit of the true class, "
+                      "then average over the rows.", logits.dtype)
+    ok("cross_entropy_from_logits: matches PyTorch on 4 cases, logits of 1000 included.")
+
+
+_LAMBDAS = torch.tensor([1.0, 25.0], dtype=torch.float64)
+
+
+def _grad_quad(w):
+    return _LAMBDAS * w
+
+
+def _grad_wells(w):
+    return torch.stack([4 * w[0] * (w[0] ** 2 - 1) + 0.3, 2 * w[1]])
+
+
+def _gd(grad, w0, lr, steps):
+    w, out = w0.clone(), [w0.clone()]
+    for _ in range(steps):
+        w = w - lr * grad(w)
+        out.append(w)
+    return torch.stack(out)
+
+
+def _momentum(grad, w0, lr, beta, steps):
+    """Reference: torch.optim.SGD with momentum, step by step."""
+    w = w0.clone().requires_grad_()
+    optimizer = torch.optim.SGD([w], lr=lr, momentum=beta)
+    out = [w0.clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        w.grad = grad(w.detach()).clone()
+        optimizer.step()
+        out.append(w.detach().clone())
+    return torch.stack(out)
+
+
+def _trajectory(fn, args, expected, what, hint) -> None:
+    w0 = args[1]
+    start = w0.clone()
+    out = run(fn, *args, what=what)
+    require(torch.equal(w0, start), "do not change w0 in place; work on a copy.")
+    value = tensor_like(out, expected, f"the trajectory for {what}")
+    require(bool(torch.isfinite(value).all()) or not bool(torch.isfinite(expected).all()),
+            f"the trajectory for {what} contains inf or nan.")
+    require(torch.allclose(value, expected, atol=1e-9, rtol=1e-9), hint)
+
+
+def gradient_descent(fn) -> None:
+    """Check ``gradient_descent(grad, w0, lr, steps)``: the trajectory (steps + 1, d)."""
+    callable_(fn)
+    cases = [(_grad_quad, torch.tensor([-4.0, 1.5], dtype=torch.float64), 0.07, 30,
+              "the quadratic with curvatures 1 and 25"),
+             (_grad_wells, torch.tensor([0.5, 1.0], dtype=torch.float64), 0.05, 20,
+              "a non-convex function"),
+             (_grad_quad, torch.tensor([1.0, -1.0], dtype=torch.float64), 0.1, 0,
+              "steps = 0")]
+    for grad, w0, lr, steps, what in cases:
+        _trajectory(fn, (grad, w0, lr, steps), _gd(grad, w0, lr, steps), what,
+                    f"on {what} (lr = {lr}, {steps} steps) your trajectory differs: row 0 "
+                    "is w0, and each next row moves against the gradient, scaled by lr. "
+                    "Store a new tensor for each row.")
+    ok("gradient_descent: correct trajectories on 3 cases, including 0 steps.")
+
+
+def momentum_descent(fn) -> None:
+    """Check ``momentum_descent(grad, w0, lr, beta, steps)`` against torch.optim.SGD."""
+    callable_(fn)
+    cases = [(_grad_quad, torch.tensor([-4.0, 1.5], dtype=torch.float64), 0.07, 0.5, 30,
+              "the quadratic, beta = 0.5"),
+             (_grad_quad, torch.tensor([-4.0, 1.5], dtype=torch.float64), 0.02, 0.9, 40,
+              "the quadratic, beta = 0.9"),
+             (_grad_wells, torch.tensor([0.5, 1.0], dtype=torch.float64), 0.05, 0.0, 10,
+              "a non-convex function, beta = 0"),
+             (_grad_wells, torch.tensor([-0.2, 0.3], dtype=torch.float64), 0.03, 0.7, 25,
+              "a non-convex function, beta = 0.7")]
+    for grad, w0, lr, beta, steps, what in cases:
+        _trajectory(fn, (grad, w0, lr, beta, steps), _momentum(grad, w0, lr, beta, steps),
+                    what, f"on {what} your trajectory differs from torch.optim.SGD with "
+                    "momentum: start with a zero velocity, update the velocity with the "
+                    "gradient at the current point, then step along the velocity.")
+    ok("momentum_descent: same steps as torch.optim.SGD(momentum=beta) on 4 cases.")
+
+
+def quadratic_rate(fn) -> None:
+    """Check ``quadratic_rate(lr, eigenvalues)``: ``max_i |1 - lr * eigenvalues[i]|``."""
+    callable_(fn)
+    cases = [(0.07, [1.0, 25.0]), (0.01, [1.0, 25.0]), (0.09, [1.0, 25.0]),
+             (0.5, [2.0]), (0.3, [0.5, 2.0, 6.0]), (2 / 26, [1.0, 25.0])]
+    for lr, eigenvalues in cases:
+        eig = torch.tensor(eigenvalues, dtype=torch.float64)
+        out = run(fn, lr, eig.clone(), what=f"lr = {lr:.4g}, eigenvalues {eigenvalues}")
         number = isinstance(out, (int, float)) or (
             isinstance(out, torch.Tensor) and out.numel() == 1)
-        require(number, f"return one number (a float or a 0-D tensor), not {type(out).__name__}.")
-        value = float(out)
-        require(math.isclose(value, expected, abs_tol=1e-6),
-                f"on {what}: a unit (a column) is dead when it is 0 for every input (row); "
-                "return the number of such units divided by the number of units.")
-    ok("dead_unit_fraction: correct on 5 cases, including all-dead and none-dead.")
+        require(number, f"return one number, not {type(out).__name__}.")
+        expected = (1 - lr * eig).abs().max().item()
+        require(math.isclose(float(out), expected, rel_tol=1e-9, abs_tol=1e-12),
+                f"for lr = {lr:.4g} and eigenvalues {eigenvalues}: each direction multiplies "
+                "its error by its own factor per step, and the slowest one sets the rate; "
+                "a negative factor shrinks the error as much as a positive one of the same "
+                "size.")
+    ok("quadratic_rate: correct for 6 cases, stable and divergent ones included.")

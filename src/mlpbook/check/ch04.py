@@ -1,180 +1,134 @@
-"""Checks for Chapter 4, "Loss functions and gradient descent".
+"""Checks for Chapter 4, "From perceptrons to multilayer perceptrons".
 
-Conventions of the chapter: losses take logits and targets and return the
-mean over the batch as a 0-D tensor; binary targets are floats in {0, 1},
-class targets are integer indices. Optimisers take a gradient function
-``grad(w) -> tensor like w`` and a start ``w0`` of shape (d,), and return the
-trajectory, a tensor of shape (steps + 1, d) whose first row is ``w0``.
+Conventions of the chapter: a batch ``X`` has shape (n, d_0); an MLP's
+parameters are a list of pairs ``(W, b)`` with ``W`` of shape (d_in, d_out)
+and ``b`` of shape (d_out,); hidden layers use ReLU and the output layer has
+no activation, so ``H = relu(H @ W + b)`` and ``logits = H @ W_L + b_L``.
+``torch.nn.Linear`` stores the transposed weight, of shape (d_out, d_in).
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
+from torch import nn
 
-from ._common import callable_, ok, require, run, tensor_like
+from ._common import callable_, close, ok, require, run
 
-__all__ = ["bce_with_logits", "cross_entropy_from_logits", "gradient_descent",
-           "momentum_descent", "quadratic_rate"]
+__all__ = ["mlp_forward", "mlp_parameter_count", "layer_shapes", "xor_weights",
+           "to_sequential"]
 
-
-def _scalar(value, expected: torch.Tensor, what: str) -> torch.Tensor:
-    require(isinstance(value, torch.Tensor),
-            f"{what} should be a torch.Tensor, but it is a {type(value).__name__}.")
-    return tensor_like(value.reshape(()) if value.numel() == 1 else value, expected, what)
+_SIZES = ([3, 5, 2], [2, 4, 4, 1], [4, 3], [2, 8, 6, 5, 3])
 
 
-def _loss_matches(value, expected, what, hint, dtype) -> None:
-    value = _scalar(value, expected, what)
-    require(bool(torch.isfinite(value)),
-            f"{what} is inf or nan: do not take the logarithm of a sigmoid or softmax "
-            "that has rounded to 0; work with the logits directly.")
-    atol = 1e-9 if dtype == torch.float64 else 1e-4
-    require(torch.allclose(value, expected.double(), atol=atol, rtol=1e-6), hint)
+def _params(sizes, seed):
+    gen = torch.Generator().manual_seed(seed)
+    return [(torch.randn(a, b, generator=gen, dtype=torch.float64),
+             torch.randn(b, generator=gen, dtype=torch.float64))
+            for a, b in zip(sizes[:-1], sizes[1:])]
 
 
-def bce_with_logits(fn) -> None:
-    """Check ``bce_with_logits(logits, y)``: mean binary cross-entropy, stable for any logit."""
+def _forward(X, params):
+    H = X
+    for W, b in params[:-1]:
+        H = torch.relu(H @ W + b)
+    W, b = params[-1]
+    return H @ W + b
+
+
+def mlp_forward(fn) -> None:
+    """Check ``mlp_forward(X, params)``: ReLU hidden layers, a linear output layer."""
     callable_(fn)
-    gen = torch.Generator().manual_seed(4)
-    cases = [
-        (torch.randn(50, generator=gen, dtype=torch.float64) * 3,
-         torch.randint(0, 2, (50,), generator=gen).double(), "50 random logits"),
-        (torch.tensor([0.0, 2.0, -3.0]), torch.tensor([1.0, 0.0, 1.0]), "3 small logits"),
-        (torch.tensor([200.0, -200.0, 200.0, -200.0], dtype=torch.float64),
-         torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=torch.float64), "logits of +-200"),
-        (torch.tensor([90.0, -90.0, 30.0]), torch.tensor([0.0, 1.0, 1.0]),
-         "float32 logits of +-90"),
-    ]
-    for logits, y, what in cases:
-        out = run(fn, logits.clone(), y.clone(), what=what)
-        expected = F.binary_cross_entropy_with_logits(logits, y)
-        _loss_matches(out, expected, f"the loss on {what}",
-                      f"on {what} your loss differs from binary cross-entropy: average "
-                      "-[y log p + (1 - y) log(1 - p)] over the batch, written with the "
-                      "logits (softplus form).", logits.dtype)
-    ok("bce_with_logits: matches PyTorch on 4 cases, logits of +-200 included.")
+    for k, sizes in enumerate(_SIZES):
+        params = _params(sizes, seed=k)
+        X = torch.randn(7, sizes[0], generator=torch.Generator().manual_seed(10 + k),
+                        dtype=torch.float64)
+        out = run(fn, X.clone(), params, what=f"an MLP with sizes {sizes}")
+        close(out, _forward(X, params), f"mlp_forward for sizes {sizes}",
+              f"for sizes {sizes}: multiply by each W on the right, add its b, apply ReLU "
+              "after every layer except the last, which gives the logits as they are.",
+              atol=1e-9)
+    ok("mlp_forward: correct for 4 networks, from no hidden layer to three.")
 
 
-def cross_entropy_from_logits(fn) -> None:
-    """Check ``cross_entropy_from_logits(logits, y)``: mean categorical cross-entropy."""
+def mlp_parameter_count(fn) -> None:
+    """Check ``mlp_parameter_count(sizes)``: weights and biases of all layers."""
     callable_(fn)
-    gen = torch.Generator().manual_seed(5)
-    cases = [
-        (torch.randn(40, 5, generator=gen, dtype=torch.float64) * 3,
-         torch.randint(0, 5, (40,), generator=gen), "40 random rows of 5 logits"),
-        (torch.tensor([[2.0, 1.0, 0.1]]), torch.tensor([0]), "one row"),
-        (torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]], dtype=torch.float64),
-         torch.tensor([2, 1]), "logits of +-1000"),
-        (torch.tensor([[0.5, -0.5], [3.0, 3.0], [-2.0, 4.0]]), torch.tensor([1, 0, 0]),
-         "two classes"),
-    ]
-    for logits, y, what in cases:
-        out = run(fn, logits.clone(), y.clone(), what=what)
-        expected = F.cross_entropy(logits, y)
-        _loss_matches(out, expected, f"the loss on {what}",
-                      f"on {what} your loss differs from cross-entropy: for each row take "
-                      "the log-sum-exp of the logits minus the logit of the true class, "
-                      "then average over the rows.", logits.dtype)
-    ok("cross_entropy_from_logits: matches PyTorch on 4 cases, logits of 1000 included.")
+    for sizes in _SIZES + ([784, 256, 128, 10], [1, 1], [10, 1, 10]):
+        layers = [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+        expected = sum(p.numel() for layer in layers for p in layer.parameters())
+        out = run(fn, list(sizes), what=f"sizes {sizes}")
+        require(isinstance(out, int) or (isinstance(out, torch.Tensor) and out.numel() == 1),
+                f"return a whole number, not {type(out).__name__}.")
+        require(int(out) == expected,
+                f"for sizes {sizes} the count is off: each layer has a weight for every "
+                "pair (input, unit) and one bias per unit.")
+    ok("mlp_parameter_count: agrees with PyTorch's count for 7 networks.")
 
 
-_LAMBDAS = torch.tensor([1.0, 25.0], dtype=torch.float64)
-
-
-def _grad_quad(w):
-    return _LAMBDAS * w
-
-
-def _grad_wells(w):
-    return torch.stack([4 * w[0] * (w[0] ** 2 - 1) + 0.3, 2 * w[1]])
-
-
-def _gd(grad, w0, lr, steps):
-    w, out = w0.clone(), [w0.clone()]
-    for _ in range(steps):
-        w = w - lr * grad(w)
-        out.append(w)
-    return torch.stack(out)
-
-
-def _momentum(grad, w0, lr, beta, steps):
-    """Reference: torch.optim.SGD with momentum, step by step."""
-    w = w0.clone().requires_grad_()
-    optimizer = torch.optim.SGD([w], lr=lr, momentum=beta)
-    out = [w0.clone()]
-    for _ in range(steps):
-        optimizer.zero_grad()
-        w.grad = grad(w.detach()).clone()
-        optimizer.step()
-        out.append(w.detach().clone())
-    return torch.stack(out)
-
-
-def _trajectory(fn, args, expected, what, hint) -> None:
-    w0 = args[1]
-    start = w0.clone()
-    out = run(fn, *args, what=what)
-    require(torch.equal(w0, start), "do not change w0 in place; work on a copy.")
-    value = tensor_like(out, expected, f"the trajectory for {what}")
-    require(bool(torch.isfinite(value).all()) or not bool(torch.isfinite(expected).all()),
-            f"the trajectory for {what} contains inf or nan.")
-    require(torch.allclose(value, expected, atol=1e-9, rtol=1e-9), hint)
-
-
-def gradient_descent(fn) -> None:
-    """Check ``gradient_descent(grad, w0, lr, steps)``: the trajectory (steps + 1, d)."""
+def layer_shapes(fn) -> None:
+    """Check ``layer_shapes(n, sizes)``: the shape of X and of every layer's output."""
     callable_(fn)
-    cases = [(_grad_quad, torch.tensor([-4.0, 1.5], dtype=torch.float64), 0.07, 30,
-              "the quadratic with curvatures 1 and 25"),
-             (_grad_wells, torch.tensor([0.5, 1.0], dtype=torch.float64), 0.05, 20,
-              "a non-convex function"),
-             (_grad_quad, torch.tensor([1.0, -1.0], dtype=torch.float64), 0.1, 0,
-              "steps = 0")]
-    for grad, w0, lr, steps, what in cases:
-        _trajectory(fn, (grad, w0, lr, steps), _gd(grad, w0, lr, steps), what,
-                    f"on {what} (lr = {lr}, {steps} steps) your trajectory differs: row 0 "
-                    "is w0, and each next row moves against the gradient, scaled by lr. "
-                    "Store a new tensor for each row.")
-    ok("gradient_descent: correct trajectories on 3 cases, including 0 steps.")
+    for n, sizes in [(5, [2, 16, 16, 1]), (1, [3, 4]), (32, [784, 256, 10])]:
+        out = run(fn, n, list(sizes), what=f"n = {n}, sizes {sizes}")
+        require(isinstance(out, list), f"return a list of shapes, not {type(out).__name__}.")
+        shapes = [tuple(s) for s in out]
+        require(len(shapes) == len(sizes),
+                f"for {len(sizes)} sizes return {len(sizes)} shapes: the input and one per "
+                "layer.")
+        require(shapes == [(n, d) for d in sizes],
+                f"for n = {n} and sizes {sizes}: a batch keeps its n rows through every "
+                "layer; each layer sets the number of columns.")
+    ok("layer_shapes: correct for 3 networks, including a batch of one.")
 
 
-def momentum_descent(fn) -> None:
-    """Check ``momentum_descent(grad, w0, lr, beta, steps)`` against torch.optim.SGD."""
+def _step(z):
+    return (z >= 0).to(z.dtype)
+
+
+def xor_weights(fn) -> None:
+    """Check ``xor_weights()``: ``(W1, b1, W2, b2)`` of a 2-2-1 step network computing XOR."""
     callable_(fn)
-    cases = [(_grad_quad, torch.tensor([-4.0, 1.5], dtype=torch.float64), 0.07, 0.5, 30,
-              "the quadratic, beta = 0.5"),
-             (_grad_quad, torch.tensor([-4.0, 1.5], dtype=torch.float64), 0.02, 0.9, 40,
-              "the quadratic, beta = 0.9"),
-             (_grad_wells, torch.tensor([0.5, 1.0], dtype=torch.float64), 0.05, 0.0, 10,
-              "a non-convex function, beta = 0"),
-             (_grad_wells, torch.tensor([-0.2, 0.3], dtype=torch.float64), 0.03, 0.7, 25,
-              "a non-convex function, beta = 0.7")]
-    for grad, w0, lr, beta, steps, what in cases:
-        _trajectory(fn, (grad, w0, lr, beta, steps), _momentum(grad, w0, lr, beta, steps),
-                    what, f"on {what} your trajectory differs from torch.optim.SGD with "
-                    "momentum: start with a zero velocity, update the velocity with the "
-                    "gradient at the current point, then step along the velocity.")
-    ok("momentum_descent: same steps as torch.optim.SGD(momentum=beta) on 4 cases.")
+    out = run(fn, what="no arguments")
+    require(isinstance(out, tuple) and len(out) == 4, "return a tuple (W1, b1, W2, b2).")
+    W1, b1, W2, b2 = (torch.as_tensor(t, dtype=torch.float64) for t in out)
+    for name, value, shape in [("W1", W1, (2, 2)), ("b1", b1, (2,)), ("W2", W2, (2, 1)),
+                               ("b2", b2, (1,))]:
+        require(tuple(value.shape) == shape,
+                f"{name} should have shape {shape}, but it has {tuple(value.shape)}.")
+    corners = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    target = torch.tensor([0.0, 1.0, 1.0, 0.0], dtype=torch.float64)
+    offsets = torch.tensor([[0.0, 0.0], [0.05, 0.05], [-0.05, 0.05], [0.05, -0.05],
+                            [-0.05, -0.05]], dtype=torch.float64)
+    for offset in offsets:
+        X = corners + offset
+        predicted = _step(_step(X @ W1 + b1) @ W2 + b2).reshape(-1)
+        require(torch.equal(predicted, target),
+                "the network should output 0, 1, 1, 0 for (0,0), (0,1), (1,0), (1,1), also "
+                "0.05 away from each corner. Let one hidden unit compute OR and the other "
+                "NAND, and the output unit combine them; keep the lines away from the "
+                "corners.")
+    ok("xor_weights: the network computes XOR at and near the four corners.")
 
 
-def quadratic_rate(fn) -> None:
-    """Check ``quadratic_rate(lr, eigenvalues)``: ``max_i |1 - lr * eigenvalues[i]|``."""
+def to_sequential(fn) -> None:
+    """Check ``to_sequential(params)``: an ``nn.Sequential`` computing ``mlp_forward``."""
     callable_(fn)
-    cases = [(0.07, [1.0, 25.0]), (0.01, [1.0, 25.0]), (0.09, [1.0, 25.0]),
-             (0.5, [2.0]), (0.3, [0.5, 2.0, 6.0]), (2 / 26, [1.0, 25.0])]
-    for lr, eigenvalues in cases:
-        eig = torch.tensor(eigenvalues, dtype=torch.float64)
-        out = run(fn, lr, eig.clone(), what=f"lr = {lr:.4g}, eigenvalues {eigenvalues}")
-        number = isinstance(out, (int, float)) or (
-            isinstance(out, torch.Tensor) and out.numel() == 1)
-        require(number, f"return one number, not {type(out).__name__}.")
-        expected = (1 - lr * eig).abs().max().item()
-        require(math.isclose(float(out), expected, rel_tol=1e-9, abs_tol=1e-12),
-                f"for lr = {lr:.4g} and eigenvalues {eigenvalues}: each direction multiplies "
-                "its error by its own factor per step, and the slowest one sets the rate; "
-                "a negative factor shrinks the error as much as a positive one of the same "
-                "size.")
-    ok("quadratic_rate: correct for 6 cases, stable and divergent ones included.")
+    for k, sizes in enumerate(_SIZES):
+        params = [(W.float(), b.float()) for W, b in _params(sizes, seed=20 + k)]
+        model = run(fn, params, what=f"parameters of sizes {sizes}")
+        require(isinstance(model, nn.Sequential),
+                f"return a torch.nn.Sequential, not {type(model).__name__}.")
+        count = sum(p.numel() for p in model.parameters())
+        expected_count = sum(W.numel() + b.numel() for W, b in params)
+        require(count == expected_count,
+                f"for sizes {sizes} the model has {count} parameters instead of "
+                f"{expected_count}: use one nn.Linear per pair (W, b).")
+        X = torch.randn(6, sizes[0], generator=torch.Generator().manual_seed(k))
+        with torch.no_grad():
+            out = run(model, X, what=f"your model on a batch of sizes {sizes}")
+        close(out, _forward(X.double(), [(W.double(), b.double()) for W, b in params]),
+              f"the output of your model for sizes {sizes}",
+              "copy each W into an nn.Linear (mind that nn.Linear stores the weight "
+              "transposed) and each b into its bias, with ReLU between the layers only.",
+              atol=1e-4)
+    ok("to_sequential: same outputs as the matrix forward pass for 4 networks.")
