@@ -44,3 +44,42 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+class Lazy:
+    """An answer for a check that is costly to build (a trained model): built when used."""
+
+    def __init__(self, factory):
+        self.factory = factory
+
+    def __call__(self):
+        return self.factory()
+
+
+def check_code_lines(min_length: int = 16) -> list[str]:
+    """Every line of ``mlpbook.check``'s code that is not a string, a comment or trivial.
+
+    A learner must never see one of these: they compute the reference answers. Lines that
+    lie wholly inside a string (the hints, which learners do see) are left out.
+    """
+    import io
+    import tokenize
+
+    lines = []
+    for path in sorted((ROOT / "src" / "mlpbook" / "check").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        code = {}  # line number -> the characters of that line outside strings and comments
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in (tokenize.STRING, tokenize.COMMENT, tokenize.NL,
+                              tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                continue
+            if tokenize.tok_name[token.type].startswith("FSTRING"):  # Python >= 3.12
+                continue
+            code[token.start[0]] = code.get(token.start[0], "") + token.string
+        for number, line in enumerate(source.splitlines(), start=1):
+            text = line.strip()
+            if text.startswith(("import ", "from ")):
+                continue
+            if len(text) >= min_length and len(code.get(number, "").strip("(),+")) >= 8:
+                lines.append(text)
+    return lines

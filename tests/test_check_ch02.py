@@ -137,3 +137,6 @@ MUTANTS = {
         "smallest eigenvalue only": lambda lr, eig: abs(1 - lr * eig.min().item()),
     },
 }
+
+# Each correct answer as its only variant, until the chapter lists its variants.
+CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}

@@ -9,9 +9,9 @@ SYNTHETIC = [data.blobs, data.xor, data.moons, data.circles, data.spirals]
 
 
 @pytest.mark.parametrize("make", SYNTHETIC)
-def test_synthetic_sets_are_float32_seeded_and_sized(make):
+def test_synthetic_sets_have_float32_inputs_int64_labels_and_are_seeded(make):
     X, y = make(n=90, seed=1)
-    assert X.dtype == y.dtype == torch.float32
+    assert X.dtype == torch.float32 and y.dtype == torch.int64
     assert X.shape == (90, 2) and y.shape == (90,)
     X2, y2 = make(n=90, seed=1)
     assert torch.equal(X, X2) and torch.equal(y, y2)
@@ -50,7 +50,7 @@ def test_split_is_a_stratified_partition():
     ids = torch.cat([X_tr[:, 2], X_va[:, 2], X_te[:, 2]]).long()
     assert sorted(ids.tolist()) == list(range(200))
     for y_part in (y_tr, y_va, y_te):
-        assert abs(y_part.mean().item() - 0.5) < 0.05
+        assert abs(y_part.float().mean().item() - 0.5) < 0.05
 
 
 @pytest.mark.parametrize("call, error, message", [

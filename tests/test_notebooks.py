@@ -2,6 +2,7 @@
 
 import json
 import re
+import struct
 import subprocess
 import sys
 
@@ -128,3 +129,87 @@ def text_outputs(nb) -> list[str]:
             texts.append(str(output.get("text", "")))
             texts += [str(v) for k, v in output.get("data", {}).items() if k != "image/png"]
     return texts
+
+
+# --- what readers see: machinery hidden, nothing wider than the column --------------------
+
+COLUMN_PX = 753  # the book's text column at desktop width
+MAX_OUTPUT_CHARS = 80
+
+
+def tags_of(cell) -> set[str]:
+    return set(cell.metadata.get("tags", []))
+
+
+@pytest.mark.parametrize("path", CHAPTERS + SOLUTIONS + EXERCISES, ids=str)
+def test_the_colab_cell_and_its_note_are_hidden_from_the_book(path):
+    nb = read(path)
+    first = next(k for k, c in enumerate(nb.cells) if c.cell_type == "code")
+    assert "remove-cell" in tags_of(nb.cells[first])
+    before = nb.cells[first - 1]
+    if before.cell_type == "markdown" and "Colab" in before.source:
+        assert "remove-cell" in tags_of(before), "hide the note that explains the Colab cell"
+
+
+@pytest.mark.parametrize("path", CHAPTERS + SOLUTIONS, ids=str)
+def test_glue_calls_sit_in_hidden_cells(path):
+    for k, cell in enumerate(code_cells(read(path))):
+        code = re.sub(r"#.*", "", cell.source)
+        if re.search(r"\bglue\(", code):
+            assert tags_of(cell) & {"remove-cell", "remove-input"}, (
+                f"code cell {k} calls glue(): put the calls in a cell tagged remove-cell")
+
+
+@pytest.mark.parametrize("path", CHAPTERS + SOLUTIONS, ids=str)
+def test_figure_code_folds_unless_it_is_the_lesson(path):
+    for k, cell in enumerate(code_cells(read(path))):
+        draws = any("image/png" in o.get("data", {}) or "<img" in str(
+            o.get("data", {}).get("text/html", "")) for o in cell.outputs)
+        if draws:
+            assert tags_of(cell) & {"hide-input", "remove-input", "show-code"}, (
+                f"code cell {k} draws a figure: tag it hide-input (or show-code when the "
+                "plotting is the lesson)")
+
+
+def shown_text(output) -> str:
+    """The text the book shows for an output: streams, and plain text that has no richer
+    form (an HTML table or a figure is shown instead of its text)."""
+    if output.output_type == "stream":
+        return output.text
+    data = output.get("data", {})
+    if "text/plain" in data and not any(k.startswith(("image/", "text/html", "text/latex"))
+                                        for k in data):
+        return data["text/plain"]
+    return ""
+
+
+@pytest.mark.parametrize("path", CHAPTERS + SOLUTIONS, ids=str)
+def test_printed_output_fits_in_eighty_columns(path):
+    for k, cell in enumerate(code_cells(read(path))):
+        if "remove-cell" in tags_of(cell) or "remove-output" in tags_of(cell):
+            continue
+        for output in cell.outputs:
+            for line in shown_text(output).splitlines():
+                assert len(line) <= MAX_OUTPUT_CHARS, (
+                    f"code cell {k} prints a line of {len(line)} characters: {line[:60]}...")
+
+
+def png_width(b64: str) -> int:
+    import base64
+
+    header = base64.b64decode(b64[:64])
+    return struct.unpack(">I", header[16:20])[0]
+
+
+@pytest.mark.parametrize("path", CHAPTERS + SOLUTIONS, ids=str)
+def test_figures_are_drawn_at_twice_their_size_and_fit_the_column(path):
+    for k, cell in enumerate(code_cells(read(path))):
+        for output in cell.outputs:
+            if "image/png" not in output.get("data", {}):
+                continue
+            shown = output.get("metadata", {}).get("image/png", {}).get("width")
+            assert shown, f"code cell {k}: a figure without its displayed width: call " \
+                          "plot.use_style() (retina figures)"
+            assert shown <= COLUMN_PX, f"code cell {k}: {shown} px is wider than the column"
+            assert png_width(output["data"]["image/png"]) >= 1.5 * shown, (
+                f"code cell {k}: the figure has fewer than 1.5 pixels per displayed pixel")

@@ -52,3 +52,15 @@ def test_plot_functions_reject_bad_input_clearly(call, error, message):
     with pytest.raises(error, match=message):
         call()
     plt.close("all")
+
+
+def test_explorer_returns_nothing_when_interactive(monkeypatch):
+    """A cell that ends with the explorer must not print ``Out[...]: <function redraw>``."""
+    monkeypatch.delenv("MLPBOOK_STATIC", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    import ipywidgets
+
+    calls = []
+    monkeypatch.setattr(ipywidgets, "interact", lambda fn, **controls: calls.append(controls) or fn)
+    assert plot.explorer(lambda a: None, a=(0.0, 1.0, 0.1, 0.5)) is None
+    assert list(calls[0]) == ["a"] and calls[0]["a"].value == 0.5

@@ -15,7 +15,7 @@ def make_model(seed=0, dropout=0.0):
 def moons():
     X, y = data.moons(240, noise=0.2, seed=0)
     X_tr, y_tr, X_va, y_va, _, _ = data.split(X, y, val=0.25, test=0.1, seed=0)
-    return (X_tr, y_tr.long()), (X_va, y_va.long())
+    return (X_tr, y_tr), (X_va, y_va)
 
 
 def test_fit_matches_a_hand_written_loop(moons):
@@ -29,7 +29,8 @@ def test_fit_matches_a_hand_written_loop(moons):
     ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1)
     losses = []
     for epoch in range(3):
-        order = torch.randperm(len(X), generator=torch.Generator().manual_seed(5 + epoch))
+        generator = torch.Generator().manual_seed(train.epoch_seed(5, epoch))
+        order = torch.randperm(len(X), generator=generator)
         total = 0.0
         for idx in order.split(16):
             ref_opt.zero_grad()
@@ -71,7 +72,7 @@ def test_fit_resumed_run_matches_uninterrupted_run(moons, tmp_path):
     path = tmp_path / "ckpt.pt"
     torch.manual_seed(0)
     run(3, checkpoint=path)  # interrupted after 3 epochs
-    torch.manual_seed(123)  # the global random state is restored from the checkpoint
+    torch.manual_seed(123)  # the global random state does not matter
     fresh = make_model(seed=99, dropout=0.3)  # weights are restored from the checkpoint
     opt = torch.optim.SGD(fresh.parameters(), lr=0.05, momentum=0.9)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
@@ -154,3 +155,134 @@ def test_fit_stops_with_a_clear_error_when_the_loss_diverges():
 def test_accuracy_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="same number of rows"):
         train.accuracy(torch.zeros(3, 2), torch.zeros(2))
+
+
+def test_epoch_seeds_differ_across_seeds_and_epochs():
+    seeds = {train.epoch_seed(s, e) for s in range(20) for e in range(20)}
+    assert len(seeds) == 400  # seed + epoch would give only 39 distinct values
+    assert train.epoch_seed(3, 4) == train.epoch_seed(3, 4)
+
+
+def test_runs_with_different_seeds_share_no_epoch_order(moons):
+    (X, y), _ = moons
+    orders = {}
+
+    def recording_loss(logits, target):
+        orders.setdefault(current, []).append(target.clone())
+        return torch.nn.functional.cross_entropy(logits, target)
+
+    for current in (0, 1):
+        model = make_model()
+        train.fit(model, recording_loss, torch.optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=2, batch_size=len(X), seed=current)
+    # seed 1's first epoch is not seed 0's second epoch (it was with seed + epoch)
+    assert not torch.equal(orders[1][0], orders[0][1])
+
+
+def test_dropout_runs_do_not_depend_on_the_global_random_state(moons):
+    train_data, val_data = moons
+    weights = []
+    for global_seed in (1, 2):
+        model = make_model(dropout=0.5)
+        torch.manual_seed(global_seed)
+        train.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                  train_data, val_data, epochs=3, seed=7)
+        weights.append([p.detach().clone() for p in model.parameters()])
+    assert all(torch.equal(p, q) for p, q in zip(*weights))
+
+
+def test_fit_leaves_the_global_random_state_as_it_was(moons):
+    train_data, _ = moons
+    model = make_model(dropout=0.5)
+    torch.manual_seed(11)
+    before = torch.get_rng_state()
+    train.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+              train_data, epochs=2)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_reduce_on_plateau_is_stepped_with_the_validation_loss(moons):
+    train_data, val_data = moons
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    seen = []
+
+    class Recording(torch.optim.lr_scheduler.ReduceLROnPlateau):
+        def step(self, metrics):
+            seen.append(metrics)
+            super().step(metrics)
+
+    history = train.fit(model, torch.nn.CrossEntropyLoss(), opt, train_data, val_data, epochs=4,
+                        scheduler=Recording(opt, patience=0))
+    assert seen == history["val_loss"]
+
+
+def test_evaluate_computes_the_loss_on_the_models_device(moons):
+    _, (X, y) = moons
+    model = make_model()
+    device = next(model.parameters()).device
+    devices = []
+
+    def recording_loss(logits, target):
+        devices.append((logits.device, target.device))
+        return torch.nn.functional.cross_entropy(logits, target)
+
+    result = train.evaluate(model, recording_loss, (X, y), batch_size=16)
+    assert devices and all(d == (device, device) for d in devices)
+    assert result["loss"] == pytest.approx(
+        torch.nn.functional.cross_entropy(train.predict(model, X), y).item(), rel=1e-6)
+
+
+def test_fit_refuses_a_model_without_parameters_before_training():
+    with pytest.raises(ValueError, match="model: expected a model with parameters"):
+        train.fit(torch.nn.ReLU(), torch.nn.MSELoss(), None, (torch.zeros(4, 2), torch.zeros(4)))
+
+
+def test_fit_refuses_a_checkpoint_in_a_missing_folder_before_training(moons, tmp_path):
+    train_data, _ = moons
+    model = make_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match="checkpoint: expected a path in an existing folder"):
+        train.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=1.0),
+                  train_data, checkpoint=tmp_path / "missing" / "ckpt.pt")
+    assert all(torch.equal(p, q) for p, q in zip(before, model.parameters()))
+
+
+def test_fit_names_val_when_its_width_does_not_fit_the_model(moons):
+    train_data, _ = moons
+    model = make_model()
+    with pytest.raises(ValueError, match=r"^val: the model cannot take these inputs of shape"):
+        train.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                  train_data, (torch.zeros(5, 3), torch.zeros(5, dtype=torch.long)))
+
+
+def test_an_early_stopped_bar_ends_complete_at_its_epoch_and_shows_the_loss(moons, monkeypatch):
+    bars = []
+
+    class RecordingBar:
+        def __init__(self, **kwargs):
+            self.total, self.n = kwargs["total"], kwargs["initial"]
+            self.postfix, self.closed = {}, False
+            bars.append(self)
+
+        def set_postfix(self, values, refresh=True):
+            self.postfix = values
+
+        def update(self, k):
+            self.n += k
+
+        def refresh(self):
+            pass
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(train, "tqdm", RecordingBar)
+    train_data, val_data = moons
+    model = make_model()
+    history = train.fit(model, torch.nn.CrossEntropyLoss(),
+                        torch.optim.SGD(model.parameters(), lr=2.0), train_data, val_data,
+                        epochs=200, patience=3, progress=True)
+    (bar,) = bars
+    assert bar.closed and bar.n == bar.total == len(history["train_loss"]) < 200
+    assert set(bar.postfix) == {"train_loss", "val_loss"}

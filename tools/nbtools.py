@@ -11,8 +11,16 @@ In ``solutions/``, each exercise's code sits between two marker lines:
 
 ``make exercises`` replaces each block by
 ``raise NotImplementedError("Exercise 3: update w and b for one misclassified point")``
-at the marker's indentation, drops cells tagged ``solution-only`` and clears
-every output.
+at the marker's indentation (split over lines when the hint is long), and clears every
+output. Cells are kept or dropped by their tags:
+
+- ``solution-only``: the worked explanations; dropped from the exercises.
+- ``exercise-only``: what only the exercise notebook says (how to work it, what "Run All"
+  does); kept there without its tags. In ``solutions/`` such a cell also carries
+  ``remove-cell``, so that the book's solutions page does not show it.
+
+The solutions notebook is titled ``# Solutions N: topic``; the exercises get
+``# Exercises N: topic``.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?::\s*(?P<hint>.+?))?\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 RUN_METADATA = ("papermill", "execution", "ExecuteTime")
+TITLE = re.compile(r"^# Solutions (?=\d+: )")
+STUB_WIDTH = 80  # the notebooks' line length (ruff)
 
 
 def stub_source(source: str, where: str) -> str:
@@ -39,7 +49,7 @@ def stub_source(source: str, where: str) -> str:
                 raise ValueError(f"{where}: expected '### BEGIN SOLUTION: <hint>' "
                                  f"outside a block, received {line!r}")
             inside = True
-            out.append(f'{begin["indent"]}raise NotImplementedError({begin["hint"]!r})')
+            out.append(stub_line(begin["indent"], begin["hint"]))
         elif END.match(line):
             if not inside:
                 raise ValueError(f"{where}: '### END SOLUTION' without a BEGIN")
@@ -51,6 +61,24 @@ def stub_source(source: str, where: str) -> str:
     return "\n".join(out)
 
 
+def stub_line(indent: str, hint: str) -> str:
+    """``raise NotImplementedError("hint")``, wrapped to ``STUB_WIDTH`` characters."""
+    one_line = f"{indent}raise NotImplementedError({hint!r})"
+    if len(one_line) <= STUB_WIDTH:
+        return one_line
+    width = STUB_WIDTH - len(indent) - 8  # indentation, quotes and a space
+    words, parts, current = hint.split(" "), [], ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            parts.append(current + " ")
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    parts.append(current)
+    body = "\n".join(f"{indent}    {part!r}" for part in parts)
+    return f"{indent}raise NotImplementedError(\n{body}\n{indent})"
+
+
 def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
     """The exercise notebook for a solution notebook (a new object)."""
     nb = nbformat.from_dict(solution)
@@ -59,6 +87,11 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
         if cell.cell_type == "code":
             cell.source = stub_source(cell.source, f"{name} cell {k}")
             cell.outputs, cell.execution_count = [], None
+        elif k == 0:
+            cell.source = TITLE.sub("# Exercises ", cell.source)
+        tags = cell.metadata.get("tags", [])
+        if "exercise-only" in tags:
+            cell.metadata["tags"] = [t for t in tags if t not in ("exercise-only", "remove-cell")]
         tidy_cell(cell)
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)

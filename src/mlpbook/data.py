@@ -1,9 +1,10 @@
 """Every data set the book uses, in one place, offline.
 
-Synthetic 2-D sets (Part I) return ``X`` of shape ``(n, 2)`` and ``y`` of shape
-``(n,)``, both ``float32``; ``y`` holds class indices 0, 1, ... (use
-``y.long()`` for cross-entropy). They are seeded: the same arguments give the
-same tensors on every machine.
+Synthetic 2-D sets (Part I) return ``X`` of shape ``(n, 2)``, ``float32``, and ``y`` of
+shape ``(n,)``, ``int64``: class indices 0, 1, ..., ready for cross-entropy (use
+``y.float()`` for the binary cross-entropy, whose targets are probabilities). Every
+loader of class labels returns them as ``int64``. The synthetic sets are seeded: the
+same arguments give the same tensors on every machine.
 
 Real data sets (Part II) come from packages installed by ``requirements.txt``;
 nothing is downloaded at run time. Each loader's docstring gives the source,
@@ -31,7 +32,7 @@ GATES = {
 
 
 def _tensors(X: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    return torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.int64)
 
 
 def logic_gate(name: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -22,11 +22,24 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
 
 
+# One inch of figure is 96 CSS pixels, so a font of N points shows N points tall in
+# the book when the figure is shown at its own width; keep figures at most
+# MAX_WIDTH_INCHES wide (the text column is 753 px) so that they are not shrunk.
+DPI = 96
+MAX_WIDTH_INCHES = 7.8
+
+
 def use_style() -> None:
-    """Apply the book's matplotlib style (palette, sizes, grid)."""
+    """Apply the book's matplotlib style (palette, sizes, grid) and sharp figures.
+
+    In Jupyter, figures are drawn at twice their displayed size ("retina" PNGs, whose
+    metadata gives the displayed size), so they stay sharp on high-density screens and
+    when a reader zooms in.
+    """
+    _retina()
     plt.rcParams.update({
         "figure.figsize": (5.0, 3.6),
-        "figure.dpi": 90,
+        "figure.dpi": DPI,
         "axes.grid": True,
         "grid.alpha": 0.3,
         "axes.spines.top": False,
@@ -34,7 +47,20 @@ def use_style() -> None:
         "axes.prop_cycle": plt.cycler(color=PALETTE[:6], linestyle=LINESTYLES),
         "legend.frameon": False,
         "font.size": 10,
+        "legend.fontsize": 9,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
     })
+
+
+def _retina() -> None:
+    try:
+        from IPython import get_ipython
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # plain Python: nothing is displayed inline
+        return
+    if get_ipython() is not None:
+        set_matplotlib_formats("retina")
 
 
 def scatter(X, y, ax=None, *, labels: Sequence[str] | None = None):
@@ -124,12 +150,13 @@ def function(fn: Callable[[torch.Tensor], torch.Tensor], x=None, ax=None, *, lab
     return ax
 
 
-def explorer(draw: Callable[..., None], **sliders: tuple[float, float, float, float]):
+def explorer(draw: Callable[..., None], **sliders: tuple[float, float, float, float]) -> None:
     """An interactive figure: ``draw(**values)`` redraws it whenever a slider moves.
 
     Each slider is ``name=(low, high, step, default)``. When notebooks run
     unattended (``utils.is_static()``), the figure is drawn once at the
     defaults, so the static book shows it and no empty widget area remains.
+    Returns nothing, so that a notebook cell ending with it prints no ``Out[...]``.
     """
     for name, spec in sliders.items():
         if not (isinstance(spec, tuple) and len(spec) == 4):
@@ -149,4 +176,4 @@ def explorer(draw: Callable[..., None], **sliders: tuple[float, float, float, fl
         draw(**values)
         plt.show()
 
-    return widgets.interact(redraw, **controls)
+    widgets.interact(redraw, **controls)

@@ -4,15 +4,29 @@ Chapter 6 writes this loop by hand first; from then on every chapter calls
 ``fit``. One epoch is one pass over the training set in shuffled mini-batches:
 
     for each batch: zero_grad -> forward -> loss -> backward -> step
+
+What is reproducible: every random choice ``fit`` makes in epoch ``e`` (the order of
+the batches, and dropout or any other randomness drawn from PyTorch's generators inside
+the model or the loss) comes from generators seeded with ``epoch_seed(seed, e)``. So
+the same model (same initial weights), data and arguments give the same weights,
+whatever the global random state was, and different seeds share no epoch's order. A run
+resumed from a checkpoint ends with exactly the weights of an uninterrupted run, on
+the CPU and on CUDA. What is not: the same arguments on another device or PyTorch
+version, or with another number of threads where a model's sums depend on it
+(``torch.use_deterministic_algorithms`` covers part of that); randomness drawn from
+NumPy or Python's ``random`` inside the model; and the initial weights, which the caller
+creates before ``fit``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -52,25 +66,68 @@ def _batches(n: int, batch_size: int, generator: torch.Generator | None):
     return order.split(batch_size)
 
 
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch ``epoch`` (from 0) of a run with seed ``seed``: a 63-bit int.
+
+    Derived from the pair with NumPy's ``SeedSequence``, so that runs with different seeds
+    share no epoch (``seed + epoch`` would make seed 1 at epoch 0 equal seed 0 at epoch 1).
+    """
+    seed = _validate.positive_int(seed, "seed", minimum=0)
+    epoch = _validate.positive_int(epoch, "epoch", minimum=0)
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def _parameters_device(model: torch.nn.Module) -> torch.device:
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, received {type(model).__name__}")
+    first = next(model.parameters(), None)
+    if first is None:
+        raise ValueError("model: expected a model with parameters to train, received one "
+                         "with none (did you forget to add its layers?)")
+    return first.device
+
+
+@contextlib.contextmanager
+def _evaluation(model: torch.nn.Module):
+    """Evaluation mode and no gradients inside; the model's mode restored afterwards."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
+
+
 def predict(model: torch.nn.Module, X, *, batch_size: int = 1024) -> torch.Tensor:
     """Model outputs for ``X`` (n, ...) in evaluation mode, without gradients, on the CPU."""
     X = _validate.floating(X, "X")
     batch_size = _validate.positive_int(batch_size, "batch_size")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+    device = _parameters_device(model)
+    with _evaluation(model):
         out = torch.cat([model(X[i].to(device)).cpu() for i in _batches(len(X), batch_size, None)])
-    model.train(was_training)
     return out
 
 
 def evaluate(model, loss_fn, data, *, metrics: Mapping[str, Metric] | None = None,
              batch_size: int = 1024) -> dict[str, float]:
-    """Loss and metrics of ``model`` on ``data = (X, y)``; returns ``{"loss": ..., name: ...}``."""
+    """Loss and metrics of ``model`` on ``data = (X, y)``; returns ``{"loss": ..., name: ...}``.
+
+    The loss is computed on the model's device, batch by batch, and averaged over the
+    samples (exact for losses that average over the batch, PyTorch's default); the metrics
+    on the CPU from all the outputs.
+    """
     X, y = _check_pair(data, "data")
-    logits = predict(model, X, batch_size=batch_size)
-    result = {"loss": loss_fn(logits, y).item()}
+    batch_size = _validate.positive_int(batch_size, "batch_size")
+    device = _parameters_device(model)
+    total, outputs = 0.0, []
+    with _evaluation(model):
+        for idx in _batches(len(X), batch_size, None):
+            logits = model(X[idx].to(device))
+            total += loss_fn(logits, y[idx].to(device)).item() * len(idx)
+            outputs.append(logits.cpu())
+    logits = torch.cat(outputs)
+    result = {"loss": total / len(X)}
     for name, metric in (metrics or {}).items():
         result[name] = float(metric(logits, y))
     return result
@@ -86,18 +143,23 @@ def fit(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimi
     Shapes: ``X`` (n, d) float, ``y`` (n,) as ``loss_fn`` expects it
     (class indices for cross-entropy, floats for MSE or BCE).
 
-    - Mini-batches are reshuffled each epoch with a generator seeded by
-      ``seed + epoch``, so a run depends only on its arguments.
+    - Each epoch draws its batch order, and the randomness inside the model (dropout),
+      from generators seeded with ``epoch_seed(seed, epoch)``; the global random state
+      is neither used nor changed (see the module's docstring).
     - ``val = (X_val, y_val)`` adds ``val_loss`` and ``val_<metric>`` entries.
     - ``patience``: stop when ``val_loss`` has not improved for that many
       epochs, then restore the weights of the best epoch.
-    - ``scheduler``: stepped once per epoch.
+    - ``scheduler``: stepped once per epoch; a ``ReduceLROnPlateau`` is stepped with
+      ``val_loss`` (``train_loss`` without ``val``).
     - ``checkpoint``: a file written after every epoch with the model,
-      optimiser, scheduler, history and random state. With ``resume=True``
+      optimiser, scheduler and history; its folder must exist. With ``resume=True``
       training continues from it, and ends with exactly the weights of an
       uninterrupted run.
-    - ``progress``: a tqdm bar over epochs; off by default when
-      ``utils.is_static()``.
+    - ``progress``: a bar over epochs showing the latest losses; off by default when
+      ``utils.is_static()``. Pass ``progress=False`` when a cell trains many models.
+
+    Errors in the arguments (a model without parameters, inputs whose width does not
+    fit the model, a checkpoint folder that does not exist) are raised before training.
 
     Returns a dict of lists, one value per epoch: ``train_loss``,
     ``train_<metric>`` and, with ``val``, ``val_loss`` and ``val_<metric>``.
@@ -106,38 +168,105 @@ def fit(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimi
     val = _check_pair(val, "val") if val is not None else None
     epochs = _validate.positive_int(epochs, "epochs")
     batch_size = _validate.positive_int(batch_size, "batch_size")
+    seed = _validate.positive_int(seed, "seed", minimum=0)
+    device = _parameters_device(model)
     if patience is not None:
         patience = _validate.positive_int(patience, "patience")
         if val is None:
             raise ValueError("patience: early stopping needs val=(X_val, y_val), received None")
     if resume and checkpoint is None:
         raise ValueError("resume: expected a checkpoint path to resume from, received None")
+    if checkpoint is not None and not Path(checkpoint).parent.is_dir():
+        raise ValueError(f"checkpoint: expected a path in an existing folder, received "
+                         f"{str(checkpoint)!r} (create {str(Path(checkpoint).parent)!r} first)")
+    _check_fits(model, X, "train", device)
+    if val is not None:
+        _check_fits(model, val[0], "val", device)
     metrics = dict(metrics or {})
     state = _State(history={}, epoch=0)
     if resume and Path(checkpoint).exists():
         state = _load(checkpoint, model, optimizer, scheduler)
     show = (not utils.is_static()) if progress is None else progress
-    device = next(model.parameters()).device
-    for epoch in tqdm(range(state.epoch, epochs), initial=state.epoch, total=epochs,
-                      disable=not show, desc="epochs"):
-        generator = torch.Generator().manual_seed(seed + epoch)
-        row = _train_epoch(model, loss_fn, optimizer, X, y, batch_size, generator, metrics, device)
-        if val is not None:
-            scores = evaluate(model, loss_fn, val, metrics=metrics)
-            row |= {f"val_{k}": v for k, v in scores.items()}
-        if scheduler is not None:
-            scheduler.step()
-        for key, value in row.items():
-            state.history.setdefault(key, []).append(value)
-        state.epoch = epoch + 1
-        stop = patience is not None and state.track(model, row["val_loss"], patience)
-        if checkpoint is not None:
-            _save(checkpoint, state, model, optimizer, scheduler)
-        if stop:
-            break
+    with _Progress(state.epoch, epochs, show) as bar:
+        for epoch in range(state.epoch, epochs):
+            with _seeded(epoch_seed(seed, epoch), device) as generator:
+                row = _train_epoch(model, loss_fn, optimizer, X, y, batch_size, generator,
+                                   metrics, device)
+            if val is not None:
+                scores = evaluate(model, loss_fn, val, metrics=metrics)
+                row |= {f"val_{k}": v for k, v in scores.items()}
+            _step_scheduler(scheduler, row)
+            for key, value in row.items():
+                state.history.setdefault(key, []).append(value)
+            state.epoch = epoch + 1
+            bar.update(row)
+            stop = patience is not None and state.track(model, row["val_loss"], patience)
+            if checkpoint is not None:
+                _save(checkpoint, state, model, optimizer, scheduler)
+            if stop:
+                break
     if patience is not None and state.best_weights is not None:
         model.load_state_dict(state.best_weights)
     return state.history
+
+
+def _check_fits(model, X, name: str, device) -> None:
+    """Run one row of ``X`` through ``model``; a width that does not fit is a clear error."""
+    try:
+        with _evaluation(model):
+            model(X[:1].to(device))
+    except (RuntimeError, ValueError, IndexError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ValueError(f"{name}: the model cannot take these inputs of shape "
+                         f"{tuple(X.shape)} (one row is {tuple(X.shape[1:])}): {first}") from None
+
+
+@contextlib.contextmanager
+def _seeded(seed: int, device: torch.device):
+    """A generator for the batch order, and PyTorch's global generators (CPU, and the
+    model's CUDA device) seeded alike for the model's own randomness; the global state is
+    restored afterwards."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield torch.Generator().manual_seed(seed)
+
+
+def _step_scheduler(scheduler, row) -> None:
+    if scheduler is None:
+        return
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(row.get("val_loss", row["train_loss"]))
+    else:
+        scheduler.step()
+
+
+class _Progress:
+    """A bar over epochs that shows the latest losses, and that ends where training
+    ended: an early stop closes it as complete at the epoch it stopped."""
+
+    def __init__(self, start: int, total: int, show: bool):
+        self.bar = tqdm(total=total, initial=start, disable=not show, desc="epochs",
+                        leave=True) if show else None
+
+    def __enter__(self):
+        return self
+
+    def update(self, row) -> None:
+        if self.bar is None:
+            return
+        self.bar.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k.endswith("loss")},
+                             refresh=False)
+        self.bar.update(1)
+
+    def __exit__(self, kind, error, traceback):
+        if self.bar is None:
+            return False
+        if error is None and self.bar.n < self.bar.total:
+            self.bar.total = self.bar.n  # stopped early: finished, not failed
+            self.bar.refresh()
+        self.bar.close()
+        return False
 
 
 def _train_epoch(model, loss_fn, optimizer, X, y, batch_size, generator, metrics, device):
@@ -176,6 +305,8 @@ class _State:
 
 
 def _save(path, state, model, optimizer, scheduler):
+    """Everything a resumed run needs. No random state: each epoch reseeds its generators
+    from ``epoch_seed``, so the state at an epoch's start is known without saving it."""
     torch.save({
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -185,7 +316,6 @@ def _save(path, state, model, optimizer, scheduler):
         "best_loss": state.best_loss,
         "wait": state.wait,
         "best_weights": state.best_weights,
-        "rng": torch.get_rng_state(),
     }, path)
 
 
@@ -195,6 +325,5 @@ def _load(path, model, optimizer, scheduler) -> _State:
     optimizer.load_state_dict(saved["optimizer"])
     if scheduler is not None and saved["scheduler"] is not None:
         scheduler.load_state_dict(saved["scheduler"])
-    torch.set_rng_state(saved["rng"])
     return _State(saved["history"], saved["epoch"], saved["best_loss"], saved["wait"],
                   saved["best_weights"])

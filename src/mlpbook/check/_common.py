@@ -1,40 +1,127 @@
-"""What every exercise check shares: calling the learner's code, comparing, reporting."""
+"""What every exercise check shares: calling the learner's code, comparing, reporting.
+
+A check never shows the learner its own code. In Jupyter a failed check shows only its
+verdict: the three exception classes below define ``_render_traceback_``, which IPython
+uses instead of a traceback, so no line of a check (where the reference answers are
+computed) is ever printed. ``guard`` wraps every public check (``check/__init__.py``
+applies it), so that even an unexpected error inside a check ends as a short verdict.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Callable
 
 import torch
 
+CROSS = "\u2718"
+TICK = "\u2714"
+
+
+class _Verdict:
+    """Mixin: IPython shows the message's lines instead of a traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return str(self).splitlines()
+
+
+class CheckFailed(_Verdict, AssertionError):
+    """The learner's answer is not right yet; the message is the hint."""
+
+
+class ExerciseNotDone(_Verdict, NotImplementedError):
+    """The function checked still raises its exercise's ``NotImplementedError`` stub."""
+
+
+class NotAFunction(_Verdict, TypeError):
+    """The check was given something it cannot call."""
+
 
 def ok(message: str) -> None:
-    """Report a passed check."""
-    print(f"\u2714 {message}")
+    """Report a passed check: one line, the verdict first."""
+    print(f"{TICK} {message}")
 
 
-def require(condition: bool, hint: str) -> None:
-    """Fail with ``hint`` unless ``condition`` holds."""
+def fail(hint: str, case: str | None = None) -> None:
+    """Stop the check with ``hint`` and, when given, the failing ``case``."""
+    message = f"{CROSS} Not yet. Hint: {hint}"
+    if case:
+        message += f"\n  Failing case: {case}"
+    raise CheckFailed(message)
+
+
+def require(condition: bool, hint: str, case: str | None = None) -> None:
+    """Fail with ``hint`` (and the failing ``case``) unless ``condition`` holds."""
     if not condition:
-        raise AssertionError(f"\u2718 Not yet. Hint: {hint}")
+        fail(hint, case)
 
 
 def callable_(fn, name: str = "your function") -> Callable:
-    """Refuse anything that is not a function, with a TypeError."""
+    """Refuse anything that is not a function (or a model), with a TypeError."""
     if not callable(fn):
-        raise TypeError(f"{name}: expected a function, received {type(fn).__name__}")
+        raise NotAFunction(f"{CROSS} {name}: expected a function, received {type(fn).__name__}. "
+                           "Pass the function itself, without calling it: check.name(name).")
     return fn
 
 
-def run(fn: Callable, *args, what: str):
-    """Call the learner's ``fn``; turn a crash (other than a stub) into a hint."""
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(error).__name__}: {first[:200]}"
+
+
+def run(fn: Callable, *args, what: str, hint: str | None = None, no_grad: bool = False):
+    """Call the learner's ``fn(*args)``.
+
+    A stub's ``NotImplementedError`` becomes ``ExerciseNotDone``; any other error in the
+    learner's code becomes a verdict naming the case (``what``), the error's one-line
+    message and the exercise's ``hint``. With ``no_grad=True`` the call runs under
+    ``torch.no_grad()``, for exercises that ask for gradients computed by hand.
+    """
+    context = torch.no_grad() if no_grad else contextlib.nullcontext()
     try:
-        return fn(*args)
-    except NotImplementedError:
-        raise
+        with context:
+            return fn(*args)
+    except NotImplementedError as error:
+        raise not_done(error) from None
     except Exception as error:  # the learner's bug: report it as a hint
-        raise AssertionError(
-            f"\u2718 Not yet. Calling it on {what} raised {type(error).__name__}: {error}"
-        ) from error
+        message = (f"{CROSS} Not yet. Calling your code on {what} raised "
+                   f"{_one_line(error)}")
+        message += "\n  Hint: " + (hint or "compare the shapes and dtypes in your code with "
+                                    "the ones the exercise describes.")
+        raise CheckFailed(message) from None
+
+
+def not_done(error: NotImplementedError) -> ExerciseNotDone:
+    """The verdict for an exercise whose stub is still in place."""
+    if isinstance(error, ExerciseNotDone):
+        return error
+    task = str(error).strip() or "this exercise"
+    return ExerciseNotDone(
+        f"{CROSS} Not done yet: {task}\n"
+        "  Replace the line `raise NotImplementedError(...)` in the cell above with your "
+        "code, run that cell, then run this check again.")
+
+
+def guard(check: Callable) -> Callable:
+    """Wrap a check so that whatever goes wrong ends as a short verdict, never a traceback."""
+
+    @functools.wraps(check)
+    def guarded(*args, **kwargs):
+        try:
+            return check(*args, **kwargs)
+        except (CheckFailed, ExerciseNotDone, NotAFunction):
+            raise
+        except NotImplementedError as error:
+            raise not_done(error) from None
+        except Exception as error:
+            raise CheckFailed(
+                f"{CROSS} Not yet. The check could not use what your code returned: "
+                f"{_one_line(error)}") from None
+
+    guarded.__wrapped_check__ = check
+    return guarded
 
 
 def tensor_like(value, expected: torch.Tensor, what: str) -> torch.Tensor:
@@ -46,7 +133,20 @@ def tensor_like(value, expected: torch.Tensor, what: str) -> torch.Tensor:
     return value.detach().to(torch.float64)
 
 
-def close(value, expected: torch.Tensor, what: str, hint: str, *, atol: float = 1e-6) -> None:
-    """Require ``value`` to match ``expected`` (shape, then values within ``atol``)."""
+def close(value, expected: torch.Tensor, what: str, hint: str, *, atol: float = 1e-6,
+          rtol: float = 0.0, case: str | None = None) -> None:
+    """Require ``value`` to match ``expected`` (shape, then values within the tolerances)."""
     value = tensor_like(value, expected, what)
-    require(torch.allclose(value, expected.to(torch.float64), atol=atol, rtol=0), hint)
+    require(torch.allclose(value, expected.to(torch.float64), atol=atol, rtol=rtol), hint,
+            case)
+
+
+def whole_number(value, what: str) -> int:
+    """Accept a Python or NumPy integer, or a one-element integer tensor; return an int."""
+    import numpy as np
+
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point():
+        value = value.item()
+    require(isinstance(value, (int, np.integer)) and not isinstance(value, bool),
+            f"{what} should be a whole number (an int), not a {type(value).__name__}.")
+    return int(value)
