@@ -14,10 +14,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # made small PyTorch models 7-14 times slower (measured); on an idle one it costs nothing.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: help book book-student test lint unit nbval notebooks build-check browser web-assets execute exercises lab bench clean
+.PHONY: help book book-student test lint unit nbval notebooks build-check browser web-assets execute exercises lab bench nbgrader clean
 
 help:
-	@echo "make book | test | browser | execute | exercises | lab | bench | book-student | clean"
+	@echo "make book | test | browser | execute | exercises | lab | bench | book-student | nbgrader | clean"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ browser: $(STAMP) web-assets
 # manager), from their npm packages, for the browser tests. Needs npm.
 web-assets: $(STAMP)
 	$(VPY) tools/web_assets.py
+
+# An nbgrader course directory for instructors: _build/nbgrader (book/instructor_guide.md).
+nbgrader: $(STAMP)
+	$(VPY) tools/nbgrader_course.py
 
 # The book without solutions/, for students: _build/student/html.
 book-student: $(STAMP)

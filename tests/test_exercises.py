@@ -19,32 +19,14 @@ import papermill
 import pytest
 from conftest import EXERCISES, ROOT, SOLUTIONS, check_code_lines, read
 
-from tools.nbtools import BEGIN, END, make_exercise, stub_source
+from tools.nbtools import BEGIN, END, HEADING, KINDS, exercises_of, make_exercise, stub_source
 
-KINDS = ("Practice", "Derive", "Predict", "Extend", "Experiment", "Debug")
-HEADING = re.compile(r"^## Exercise (?P<number>\d+) \((?P<kind>[A-Za-z]+), (?P<stars>★{1,3})\): "
-                     r"(?P<title>\S.*)$", re.M)
 PART_ONE = [p for p in SOLUTIONS if int(p.name[:2]) <= 7]
 PART_TWO = [p for p in SOLUTIONS if int(p.name[:2]) >= 8]
 
 
 def tags(cell) -> list[str]:
     return cell.metadata.get("tags", [])
-
-
-def exercises_of(nb) -> list[dict]:
-    """Each exercise: its number, kind, stars and cells (up to the next ``## `` heading)."""
-    found, current = [], None
-    for cell in nb.cells:
-        heading = HEADING.search(cell.source) if cell.cell_type == "markdown" else None
-        if heading:
-            current = {**heading.groupdict(), "cells": [cell]}
-            found.append(current)
-        elif cell.cell_type == "markdown" and re.search(r"^## ", cell.source, re.M):
-            current = None
-        elif current is not None:
-            current["cells"].append(cell)
-    return found
 
 
 def is_coded(exercise) -> bool:

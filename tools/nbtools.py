@@ -36,6 +36,10 @@ BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION(?::\s*(?P<hint>.+?))?\s*
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 RUN_METADATA = ("papermill", "execution", "ExecuteTime")
 TITLE = re.compile(r"^# Solutions (?=\d+: )")
+KINDS = ("Practice", "Derive", "Predict", "Extend", "Experiment", "Debug")
+# "## Exercise 3 (Derive, ★★): The sigmoid's derivative"
+HEADING = re.compile(r"^## Exercise (?P<number>\d+) \((?P<kind>[A-Za-z]+), (?P<stars>★{1,3})\): "
+                     r"(?P<title>\S.*)$", re.M)
 STUB_WIDTH = 80  # the notebooks' line length (ruff)
 
 
@@ -96,6 +100,22 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)
     return nb
+
+
+def exercises_of(nb) -> list[dict]:
+    """Each exercise of a solutions notebook: its number, kind, stars, title and cells (from
+    its heading up to the next ``## `` heading)."""
+    found, current = [], None
+    for cell in nb.cells:
+        heading = HEADING.search(cell.source) if cell.cell_type == "markdown" else None
+        if heading:
+            current = {**heading.groupdict(), "cells": [cell]}
+            found.append(current)
+        elif cell.cell_type == "markdown" and re.search(r"^## ", cell.source, re.M):
+            current = None
+        elif current is not None:
+            current["cells"].append(cell)
+    return found
 
 
 def tidy_cell(cell) -> None:
