@@ -14,10 +14,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # made small PyTorch models 7-14 times slower (measured); on an idle one it costs nothing.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: help book book-student test lint unit nbval notebooks build-check browser web-assets execute exercises lab bench nbgrader clean
+.PHONY: help book book-student test lint unit nbval notebooks build-check browser web-assets execute exercises jupyter lab bench nbgrader clean
 
 help:
-	@echo "make book | test | browser | execute | exercises | lab | bench | book-student | nbgrader | clean"
+	@echo "make book | test | browser | execute | exercises | lab | bench | book-student | jupyter | nbgrader | clean"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -95,8 +95,14 @@ execute: $(STAMP)
 exercises: $(STAMP)
 	$(VPY) tools/nbtools.py exercises
 
-lab: $(STAMP)
-	MLPBOOK_STATIC= $(VENV)/bin/jupyter lab
+# The Jupyter and Colab edition: the notebooks with their MyST turned into plain Markdown,
+# as any Jupyter front end renders them (tools/jupyter_edition.py).
+jupyter: $(STAMP)
+	$(VPY) tools/jupyter_edition.py
+
+# JupyterLab on the edition, with the interactive widgets switched on.
+lab: jupyter
+	cd _build/jupyter && MLPBOOK_STATIC= $(CURDIR)/$(VENV)/bin/jupyter lab
 
 # Not a test: run every chapter at full settings (Part II with two more seeds) and time
 # the from-scratch code against PyTorch. Writes bench/results.json and book/results.md;
