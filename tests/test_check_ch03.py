@@ -1,123 +1,266 @@
-"""Chapter 3 checks: each accepts a correct answer and rejects plausible wrong ones."""
+"""Chapter 3 checks: every correct variant accepted, every known mistake rejected.
 
+tests/test_checks.py runs both tables: ``CORRECT`` maps each check to the answers it must
+accept, ``MUTANTS`` to the wrong answers it must refuse, each with its own hint.
+"""
+
+import functools
 import math
 
 import torch
+import torch.nn.functional as F
+
+# --- Exercise 1: GELU ------------------------------------------------------------------
 
 
-def sigmoid_derivative_ok(z):
-    s = torch.sigmoid(z)
-    return s * (1 - s)
-
-
-def gelu_ok(z):
+def gelu_erf(z):
     return z * 0.5 * (1 + torch.erf(z / math.sqrt(2)))
 
 
-def compose_ok(layers):
-    W, b = layers[0].weight, layers[0].bias
-    for layer in layers[1:]:
-        W, b = layer.weight @ W, layer.weight @ b + layer.bias
+def gelu_erfc(z):
+    return 0.5 * z * torch.erfc(-z / math.sqrt(2))
+
+
+def gelu_float64_inside(z):
+    return gelu_erf(z.double()).to(z.dtype)
+
+
+# --- Exercise 2: tanh' -------------------------------------------------------------------
+
+
+def tanh_prime_sigma_pair(z):
+    return 4 * torch.sigmoid(2 * z) * torch.sigmoid(-2 * z)
+
+
+def tanh_prime_sigma_one_minus(z):
+    s = torch.sigmoid(2 * z)
+    return 4 * s * (1 - s)
+
+
+def tanh_prime_from_tanh(z):
+    return 1 - torch.tanh(z) ** 2
+
+
+def tanh_prime_cosh(z):
+    return 1 / torch.cosh(z) ** 2
+
+
+def tanh_prime_from_sigma_tanh(z):
+    t = 2 * torch.sigmoid(2 * z) - 1
+    return 1 - t * t
+
+
+def tanh_prime_one_factor_two(z):
+    s = torch.sigmoid(2 * z)
+    return 2 * s * (1 - s)
+
+
+def tanh_prime_sigma_at_z(z):
+    s = torch.sigmoid(z)
+    return 4 * s * (1 - s)
+
+
+def tanh_prime_overflows(z):
+    e = torch.exp(2 * z)
+    return 4 * e / (1 + e) ** 2
+
+
+def tanh_prime_autograd(z):
+    z = z.clone().requires_grad_()
+    torch.tanh(z).sum().backward()
+    return z.grad
+
+
+def tanh_prime_no_square(z):
+    return 1 - torch.tanh(z)
+
+
+# --- Exercise 3: the hat -------------------------------------------------------------------
+
+
+def hat_relus(z):
+    return F.relu(z + 1) - 2 * F.relu(z) + F.relu(z - 1)
+
+
+def hat_abs(z):
+    return torch.clamp(1 - z.abs(), min=0)
+
+
+def hat_where(z):
+    return torch.where(z.abs() < 1, 1 - z.abs(), torch.zeros_like(z))
+
+
+# --- Exercise 4: compose_linear ------------------------------------------------------------
+
+
+def compose_loop(layers):
+    W, b = layers[0]
+    for W_next, b_next in layers[1:]:
+        W = W_next @ W  # (out, mid) @ (mid, in) -> (out, in)
+        b = b @ W_next.T + b_next
     return W, b
 
 
-def compose_wrong_order(layers):
-    W, b = layers[0].weight, layers[0].bias
-    for layer in layers[1:]:
-        W, b = W @ layer.weight, layer.weight @ b + layer.bias
+def compose_reduce(layers):
+    def fold(acc, layer):
+        return layer[0] @ acc[0], layer[0] @ acc[1] + layer[1]
+
+    return functools.reduce(fold, layers[1:], layers[0])
+
+
+def compose_by_probing(layers):
+    d_in = layers[0][0].shape[1]
+    dtype = layers[0][0].dtype
+
+    def stack(X):
+        for W, b in layers:
+            X = X @ W.T + b
+        return X
+
+    b = stack(torch.zeros(1, d_in, dtype=dtype))[0]
+    return (stack(torch.eye(d_in, dtype=dtype)) - b).T, b
+
+
+def compose_given_bugs(layers):  # the code of the exercise, both bugs in place
+    W, b = layers[0]
+    for W_next, b_next in layers[1:]:
+        W = W @ W_next
+        b = b + b_next
     return W, b
 
 
-def compose_last_bias_only(layers):
-    W, _ = compose_ok(layers)
-    return W, layers[-1].bias
+def compose_order_bug(layers):
+    W, b = layers[0]
+    for W_next, b_next in layers[1:]:
+        W = W @ W_next
+        b = b @ W_next.T + b_next
+    return W, b
 
 
-def compose_biases_added(layers):
-    W, _ = compose_ok(layers)
-    return W, sum(layer.bias for layer in layers)
+def compose_bias_bug(layers):
+    W, b = layers[0]
+    for W_next, b_next in layers[1:]:
+        W = W_next @ W
+        b = b + b_next
+    return W, b
 
 
-def log_softmax_ok(logits):
-    m = logits.amax(dim=-1, keepdim=True)
-    return logits - m - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
+def compose_transposed(layers):
+    W, b = compose_loop(layers)
+    return W.T, b
 
 
-def log_softmax_naive(logits):
-    return torch.log(torch.exp(logits) / torch.exp(logits).sum(dim=-1, keepdim=True))
+def compose_last_bias(layers):
+    W, _ = compose_loop(layers)
+    return W, layers[-1][1]
 
 
-def log_softmax_mean_shift(logits):
-    m = logits.mean(dim=-1, keepdim=True)
-    return logits - m - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
+# --- Exercise 5: Mish' -----------------------------------------------------------------------
 
 
-def log_softmax_forgets_max(logits):
-    m = logits.amax(dim=-1, keepdim=True)
-    return logits - torch.log(torch.exp(logits - m).sum(dim=-1, keepdim=True))
+def mish_prime(z):
+    t = torch.tanh(F.softplus(z))
+    return t + z * torch.sigmoid(z) * (1 - t**2)
 
 
-def log_softmax_first_dim(logits):
-    return torch.log_softmax(logits, dim=0)
+def mish_prime_expanded(z):
+    sp = torch.where(z > 20, z, torch.log1p(torch.exp(z.clamp(max=20))))
+    t = torch.tanh(sp)
+    sech2 = 1 / torch.cosh(sp) ** 2
+    return t + z * sech2 * torch.exp(z - sp)  # sigma(z) = e^z / (1 + e^z) = e^(z - sp)
 
 
-def dead_ok(h):
-    return (h.amax(dim=0) == 0).float().mean().item()
+def mish_prime_float64_inside(z):
+    return mish_prime(z.double()).to(z.dtype)
+
+
+def mish_prime_closed_form(z):  # the omega / delta form of the paper: overflows
+    e = torch.exp(z)
+    omega = 4 * (z + 1) + 4 * e**2 + e**3 + e * (4 * z + 6)
+    delta = 2 * e + e**2 + 2
+    return e * omega / delta**2
+
+
+def mish_prime_autograd(z):
+    z = z.clone().requires_grad_()
+    (z * torch.tanh(F.softplus(z))).sum().backward()
+    return z.grad
 
 
 CORRECT = {
-    "sigmoid_derivative": sigmoid_derivative_ok,
-    "leaky_relu": lambda z, slope: torch.where(z > 0, z, slope * z),
-    "gelu": gelu_ok,
-    "compose_linear": compose_ok,
-    "stable_log_softmax": log_softmax_ok,
-    "dead_unit_fraction": dead_ok,
+    "gelu": {
+        "erf": gelu_erf,
+        "erfc": gelu_erfc,
+        "computed in float64 and cast back": gelu_float64_inside,
+    },
+    "tanh_derivative": {
+        "4 sigma(2z) sigma(-2z)": tanh_prime_sigma_pair,
+        "4 sigma(2z) (1 - sigma(2z))": tanh_prime_sigma_one_minus,
+        "1 - tanh(z)^2": tanh_prime_from_tanh,
+        "1 / cosh(z)^2": tanh_prime_cosh,
+        "1 - (2 sigma(2z) - 1)^2": tanh_prime_from_sigma_tanh,
+    },
+    "hat": {
+        "three ReLUs": hat_relus,
+        "clamp of 1 - |z|": hat_abs,
+        "torch.where": hat_where,
+    },
+    "compose_linear": {
+        "loop": compose_loop,
+        "functools.reduce": compose_reduce,
+        "probing with the identity": compose_by_probing,
+    },
+    "mish_derivative": {
+        "tanh and softplus": mish_prime,
+        "sigma as exp(z - softplus)": mish_prime_expanded,
+        "computed in float64 and cast back": mish_prime_float64_inside,
+    },
 }
 
 MUTANTS = {
-    "sigmoid_derivative": {
-        "sigmoid itself": torch.sigmoid,
-        "plus instead of minus": lambda z: torch.sigmoid(z) * (1 + torch.sigmoid(z)),
-        "uses z instead of sigma(z)": lambda z: z * (1 - z),
-        "tanh's derivative": lambda z: 1 - torch.tanh(z) ** 2,
-        "overflows for large negative z": lambda z: torch.exp(-z) / (1 + torch.exp(-z)) ** 2,
-        "returns float32": lambda z: sigmoid_derivative_ok(z).float(),
-    },
-    "leaky_relu": {
-        "ignores the slope": lambda z, slope: torch.relu(z),
-        "slope on the positive side": lambda z, slope: torch.where(z > 0, slope * z, z),
-        "max with the slope": lambda z, slope: torch.maximum(z, torch.full_like(z, slope)),
-        "adds the slope": lambda z, slope: torch.where(z > 0, z, z + slope),
-        "absolute value": lambda z, slope: torch.where(z > 0, z, slope * z.abs()),
-    },
     "gelu": {
-        "tanh approximation": lambda z: torch.nn.functional.gelu(z, approximate="tanh"),
+        "tanh approximation": lambda z: F.gelu(z, approximate="tanh"),
         "SiLU instead": lambda z: z * torch.sigmoid(z),
         "sigmoid approximation": lambda z: z * torch.sigmoid(1.702 * z),
         "erf without the square root": lambda z: z * 0.5 * (1 + torch.erf(z)),
-        "CDF only": lambda z: 0.5 * (1 + torch.erf(z / math.sqrt(2))),
+        "distribution function only": lambda z: 0.5 * (1 + torch.erf(z / math.sqrt(2))),
+        "returns float64 for float32": lambda z: gelu_erf(z.double()),
+    },
+    "tanh_derivative": {
+        "one factor 2 missing": tanh_prime_one_factor_two,
+        "sigma' at z instead of 2z": tanh_prime_sigma_at_z,
+        "overflows in float32": tanh_prime_overflows,
+        "autograd instead of a formula": tanh_prime_autograd,
+        "1 - tanh(z), no square": tanh_prime_no_square,
+        "returns float32 for float64": lambda z: tanh_prime_sigma_pair(z).float(),
+        "tanh itself": torch.tanh,
+    },
+    "hat": {
+        "middle ReLU weighs 1": lambda z: F.relu(z + 1) - F.relu(z) - F.relu(z - 1),
+        "no ReLU on the right": lambda z: F.relu(z + 1) - 2 * F.relu(z),
+        "centred at 1": lambda z: F.relu(z) - 2 * F.relu(z - 1) + F.relu(z - 2),
+        "twice as wide": lambda z: F.relu(z + 2) - 2 * F.relu(z) + F.relu(z - 2),
+        "ramp": lambda z: F.relu(z + 1) - F.relu(z),
+        "returns float64 for float32": lambda z: hat_abs(z.double()),
     },
     "compose_linear": {
-        "product in the wrong order": compose_wrong_order,
-        "only the last bias": compose_last_bias_only,
-        "biases added without the weights": compose_biases_added,
-        "first layer only": lambda layers: (layers[0].weight, layers[0].bias),
+        "the given code, both bugs": compose_given_bugs,
+        "product in the wrong order": compose_order_bug,
+        "biases added without the weights": compose_bias_bug,
+        "W transposed": compose_transposed,
+        "only the last bias": compose_last_bias,
+        "first layer only": lambda layers: layers[0],
+        "returns W only": lambda layers: compose_loop(layers)[0],
     },
-    "stable_log_softmax": {
-        "naive formula": log_softmax_naive,
-        "shifts by the mean": log_softmax_mean_shift,
-        "forgets to subtract the max back": log_softmax_forgets_max,
-        "wrong dimension": log_softmax_first_dim,
-        "softmax instead of log-softmax": lambda logits: torch.softmax(logits, dim=-1),
-    },
-    "dead_unit_fraction": {
-        "fraction of zero entries": lambda h: (h == 0).float().mean().item(),
-        "rows instead of columns": lambda h: (h.amax(dim=1) == 0).float().mean().item(),
-        "any zero instead of all zero": lambda h: (h.amin(dim=0) == 0).float().mean().item(),
-        "count instead of fraction": lambda h: (h.amax(dim=0) == 0).sum().item(),
-        "alive fraction": lambda h: (h.amax(dim=0) > 0).float().mean().item(),
+    "mish_derivative": {
+        "first product-rule term missing":
+            lambda z: z * torch.sigmoid(z) * (1 - torch.tanh(F.softplus(z)) ** 2),
+        "softplus' missing":
+            lambda z: torch.tanh(F.softplus(z)) + z * (1 - torch.tanh(F.softplus(z)) ** 2),
+        "tanh' at z": lambda z: torch.tanh(F.softplus(z))
+        + z * torch.sigmoid(z) * (1 - torch.tanh(z) ** 2),
+        "closed form that overflows in float32": mish_prime_closed_form,
+        "autograd instead of a formula": mish_prime_autograd,
+        "mish itself": lambda z: z * torch.tanh(F.softplus(z)),
     },
 }
-
-# Each correct answer as its only variant, until the chapter lists its variants.
-CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}

@@ -1,9 +1,11 @@
 """Checks for Chapter 3, "Activation functions".
 
-Conventions of the chapter: activation functions act element-wise on a tensor
-``z`` of any shape and return a tensor of the same shape and dtype; linear
-layers are ``torch.nn.Linear`` and compute ``X @ W.T + b``; logits have their
-classes along the last dimension.
+Conventions of the chapter: an activation function, or its derivative, acts element-wise
+on a tensor ``z`` of any shape and returns a tensor of the same shape and dtype. A linear
+layer is a pair ``(W, b)`` with ``W`` of shape (d_out, d_in) and ``b`` of shape
+(d_out,); for a batch ``X`` of shape (n, d_in) it computes ``X @ W.T + b``, as
+``torch.nn.Linear`` does. Derivatives are written as formulas: the checks call them
+under ``torch.no_grad()``, so autograd cannot stand in for them.
 """
 
 from __future__ import annotations
@@ -11,147 +13,291 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 from ._common import callable_, close, ok, require, run, tensor_like
 
-__all__ = ["sigmoid_derivative", "leaky_relu", "gelu", "compose_linear", "stable_log_softmax",
-           "dead_unit_fraction"]
+__all__ = ["gelu", "tanh_derivative", "hat", "compose_linear", "mish_derivative"]
+
+F64 = torch.float64
 
 
-def _grid() -> torch.Tensor:
-    """float64 points on [-8, 8], points near 0 and 0 itself."""
-    near = torch.tensor([1e-9, 1e-6, 1e-3], dtype=torch.float64)
-    return torch.cat([torch.linspace(-8, 8, 161, dtype=torch.float64), near, -near,
-                      torch.zeros(1, dtype=torch.float64)])
+def _grid(low: float, high: float, n: int) -> torch.Tensor:
+    """float64 points on [low, high], points near 0 and 0 itself."""
+    near = torch.tensor([1e-9, 1e-6, 1e-3], dtype=F64)
+    return torch.cat([torch.linspace(low, high, n, dtype=F64), near, -near,
+                      torch.zeros(1, dtype=F64)])
 
 
-def _same_dtype(out, z, what: str) -> None:
+def _elementwise(fn, z: torch.Tensor, what: str, hint: str, name: str,
+                 no_grad: bool = False) -> torch.Tensor:
+    """Run ``fn(z)``; require a tensor of z's shape and dtype with finite values."""
+    out = run(fn, z.clone(), what=what, hint=hint, no_grad=no_grad)
+    tensor_like(out, z, f"{name} on {what}")
     require(out.dtype == z.dtype,
-            f"{what} should keep the dtype of z ({z.dtype}), not {out.dtype}.")
+            f"{name} should return a tensor of z's dtype ({z.dtype}), not {out.dtype}.",
+            what)
+    require(bool(torch.isfinite(out).all()),
+            f"{name} returned inf or nan: some step of your formula overflows. Rewrite "
+            "it so that no intermediate value grows without bound (an exponential of a "
+            "large positive number, or a large number squared).", what)
+    return out
 
 
-def sigmoid_derivative(fn) -> None:
-    """Check ``sigmoid_derivative(z)``: the derivative of the sigmoid, element-wise."""
-    callable_(fn)
-    z = _grid()
-    leaf = z.clone().requires_grad_()
-    torch.sigmoid(leaf).sum().backward()
-    out = run(fn, z.clone(), what="a float64 grid on [-8, 8]")
-    close(out, leaf.grad, "sigmoid_derivative(z)",
-          "compare with autograd: write the derivative in terms of sigma(z) itself.", atol=1e-12)
-    _same_dtype(out, z, "sigmoid_derivative(z)")
-    wide = torch.tensor([[-50.0, -20.0], [20.0, 50.0]])
-    out = run(fn, wide, what="a (2, 2) float32 tensor with |z| up to 50")
-    close(out, torch.sigmoid(wide) * (1 - torch.sigmoid(wide)), "sigmoid_derivative(z)",
-          "far from 0 the derivative is tiny but finite: avoid expressions that overflow "
-          "to inf or give nan.", atol=1e-9)
-    ok("sigmoid_derivative: matches autograd on 168 points and stays finite for |z| = 50.")
+# --- Exercise 1: GELU ------------------------------------------------------------------
 
-
-def leaky_relu(fn) -> None:
-    """Check ``leaky_relu(z, slope)``: ``z`` where ``z > 0``, else ``slope * z``."""
-    callable_(fn)
-    z = _grid()
-    for slope in (0.01, 0.2, 0.0):
-        out = run(fn, z.clone(), slope, what=f"a float64 grid with slope = {slope}")
-        close(out, F.leaky_relu(z, slope), f"leaky_relu(z, {slope})",
-              "positive inputs pass unchanged; only negative inputs are multiplied by the "
-              "slope (and slope = 0 gives ReLU).", atol=1e-12)
-        _same_dtype(out, z, "leaky_relu(z, slope)")
-    block = torch.linspace(-3, 3, 12).reshape(3, 4)
-    close(run(fn, block, 0.1, what="a (3, 4) tensor"), F.leaky_relu(block, 0.1),
-          "leaky_relu(z, 0.1) on a (3, 4) input", "work element-wise on a tensor of any shape.")
-    ok("leaky_relu: matches torch.nn.functional.leaky_relu for 3 slopes, including 0.")
+def _gelu(z: torch.Tensor) -> torch.Tensor:
+    return z * 0.5 * torch.erfc(-z / math.sqrt(2))
 
 
 def gelu(fn) -> None:
     """Check ``gelu(z)``: the exact GELU, ``z * Phi(z)`` with the normal CDF ``Phi``."""
     callable_(fn)
-    z = _grid()
-    out = run(fn, z.clone(), what="a float64 grid on [-8, 8]")
-    close(out, F.gelu(z), "gelu(z)",
-          "use the exact normal CDF, written with torch.erf; check the scaling of its "
-          "argument. Approximations with tanh or the sigmoid are not exact enough.", atol=1e-9)
-    _same_dtype(out, z, "gelu(z)")
+    hint = "gelu(z) multiplies z by the normal distribution function, built from torch.erf."
+    z = _grid(-8, 8, 161)
+    case = "a float64 grid on [-8, 8]"
+    out = _elementwise(fn, z, case, hint, "gelu(z)")
+    ref = _gelu(z)
+    require(abs(out[160].item() - 8) < 0.1,
+            "for large z, GELU behaves like z itself: it is z times Phi(z), not Phi(z) "
+            "alone.", "z = 8")
+    error = (out - ref).abs().max().item()
+    require(error < 1e-9 or error > 0.05,
+            "close, but not exact: this is an approximation. Use the exact normal "
+            "distribution function, written with torch.erf.", case)
+    close(out, ref, "gelu(z)",
+          "check the argument of erf: Phi(z) = (1 + erf(z / sqrt(2))) / 2, and GELU "
+          "weighs z by Phi(z), not by the sigmoid.", atol=1e-9, case=case)
     block = z[:12].reshape(3, 4).float()
-    close(run(fn, block, what="a (3, 4) float32 tensor"), F.gelu(block), "gelu(z) on (3, 4)",
-          "work element-wise on a tensor of any shape.", atol=1e-5)
-    ok("gelu: matches torch.nn.functional.gelu to 1e-9 on 168 points.")
+    out = _elementwise(fn, block, "a (3, 4) float32 tensor", hint, "gelu(z)")
+    close(out, _gelu(block.double()), "gelu(z) on a (3, 4) tensor",
+          "work element by element on a tensor of any shape.", atol=1e-5)
+    ok("gelu: matches the exact GELU to 1e-9 on 168 points, in float32 and float64.")
 
 
-def _stack(sizes: list[int], seed: int) -> list[torch.nn.Linear]:
-    torch.manual_seed(seed)
-    return [torch.nn.Linear(a, b, dtype=torch.float64) for a, b in zip(sizes[:-1], sizes[1:])]
+# --- Exercise 2: tanh' from sigma' -------------------------------------------------------
+
+def _tanh_prime(z: torch.Tensor) -> torch.Tensor:
+    """tanh'(z) = 4 e^{-2|z|} / (1 + e^{-2|z|})^2 in float64: accurate for every z."""
+    e = torch.exp(-2 * z.to(F64).abs())
+    return 4 * e / (1 + e) ** 2
+
+
+def _ratio_is_constant(out: torch.Tensor, ref: torch.Tensor) -> bool:
+    ratio = out.to(F64) / ref
+    return bool((ratio - ratio[0]).abs().max() < 1e-6) and abs(ratio[0].item() - 1) > 1e-3
+
+
+def tanh_derivative(fn) -> None:
+    """Check ``tanh_derivative(z)``: tanh'(z), accurate for |z| up to 100."""
+    callable_(fn)
+    hint = ("build the derivative from tensor operations on z, as a formula: the check "
+            "runs your function under torch.no_grad(), so autograd cannot compute it.")
+    name = "tanh_derivative(z)"
+    z = torch.linspace(-3, 3, 61, dtype=F64)
+    out = _elementwise(fn, z, "a float64 grid on [-3, 3]", hint, name, no_grad=True)
+    ref = _tanh_prime(z)
+    require(not _ratio_is_constant(out, ref),
+            "your derivative is off by a constant factor everywhere: count every factor "
+            "that the chain rule brings in when you differentiate through sigma(2z).",
+            "a float64 grid on [-3, 3]")
+    case = "a float64 grid on [-3, 3]"
+    require(abs(out[30].item() - 1) < 1e-9,
+            "at z = 0 the slope of tanh is 1, the steepest anywhere; yours differs. "
+            "Check your formula at z = 0 by hand.", "z = 0")
+    require(torch.allclose(out, out.flip(0), atol=1e-12, rtol=1e-9),
+            "tanh is odd, tanh(-z) = -tanh(z), so its derivative is even: "
+            "tanh'(-z) = tanh'(z). Yours is not.", case)
+    require(torch.allclose(out, ref, atol=1e-12, rtol=1e-9),
+            "right at z = 0 but not elsewhere: write tanh through the sigmoid, "
+            "differentiate with the chain rule, and evaluate sigma' at the argument "
+            "that the sigmoid receives.", case)
+    wide = _grid(-100, 100, 201)
+    out = _elementwise(fn, wide, "a float64 grid with |z| up to 100", hint, name,
+                       no_grad=True)
+    close(out, _tanh_prime(wide), name,
+          "right near 0 but not far from it: far out the derivative is tiny but "
+          "positive; avoid formulas that lose it or blow up.", atol=1e-12, rtol=1e-9,
+          case="a float64 grid with |z| up to 100")
+    block = torch.tensor([[-100.0, -30.0, -1.0], [0.5, 30.0, 100.0]])
+    out = _elementwise(fn, block, "a (2, 3) float32 tensor with |z| up to 100", hint,
+                       name, no_grad=True)
+    close(out, _tanh_prime(block), name, "in float32 your formula loses accuracy.",
+          atol=1e-6, case="a (2, 3) float32 tensor with |z| up to 100")
+    ok("tanh_derivative: exact to 1e-12 for |z| up to 100, finite in float32 too.")
+
+
+# --- Exercise 3: the hat from ReLUs ----------------------------------------------------
+
+def _hat(z: torch.Tensor) -> torch.Tensor:
+    return (1 - z.to(F64).abs()).clamp(min=0)
+
+
+def _slope(fn, z0: float, z1: float, hint: str) -> tuple[float, float]:
+    """The learner's hat on [z0, z1]: its slope there and its value at z0."""
+    z = torch.linspace(z0, z1, 11, dtype=F64)
+    out = _elementwise(fn, z, f"z from {z0:g} to {z1:g}", hint, "hat(z)")
+    slope = (out[1:] - out[:-1]) / (z[1:] - z[:-1])
+    return slope.mean().item(), out[0].item()
+
+
+def hat(fn) -> None:
+    """Check ``hat(z)``: 1 - |z| on [-1, 1] and 0 outside, element-wise."""
+    callable_(fn)
+    hint = "hat(z) combines shifted ReLUs of z, element by element."
+    name = "hat(z)"
+    peak = _elementwise(fn, torch.zeros(1, dtype=F64), "z = 0", hint, name)
+    require(abs(peak.item() - 1) < 1e-12,
+            "at z = 0 the hat should reach its peak, 1. Check where your ReLUs switch "
+            "on and how much each one weighs.", "z = 0")
+    pieces = [(-5, -1, 0.0, "for z <= -1 the hat is 0; which of your ReLU terms are "
+               "still switched on there?"),
+              (-1, 0, 1.0, "between -1 and 0 the hat rises with slope 1"),
+              (0, 1, -1.0, "between 0 and 1 the hat falls with slope -1"),
+              (1, 5, 0.0, "for z >= 1 the hat is 0 and flat: add up the slopes that your "
+               "ReLU terms contribute beyond z = 1")]
+    for z0, z1, slope, where in pieces:
+        measured, start = _slope(fn, z0, z1, hint)
+        expected_start = float(_hat(torch.tensor(float(z0))))
+        require(abs(measured - slope) < 1e-9 and abs(start - expected_start) < 1e-12,
+                f"{where}; yours has slope {measured:.3g} there and the value "
+                f"{start:.3g} at z = {z0}.", f"z from {z0} to {z1}")
+    z = _grid(-3, 3, 121)
+    out = _elementwise(fn, z, "a float64 grid on [-3, 3]", hint, name)
+    close(out, _hat(z), name, "the hat must be 1 - |z| on [-1, 1] and 0 outside, at "
+          "every point.", atol=1e-12, case="a float64 grid on [-3, 3]")
+    block = torch.linspace(-1.5, 1.5, 12).reshape(3, 4)
+    out = _elementwise(fn, block, "a (3, 4) float32 tensor", hint, name)
+    close(out, _hat(block), name, "work element by element on a tensor of any shape.",
+          atol=1e-6, case="a (3, 4) float32 tensor")
+    ok("hat: 1 - |z| on [-1, 1] and 0 outside, in float32 and float64.")
+
+
+# --- Exercise 4: fold a linear stack -----------------------------------------------------
+
+def _stack(sizes: list[int], seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    gen = torch.Generator().manual_seed(seed)
+    return [(torch.randn(d_out, d_in, generator=gen, dtype=F64),
+             torch.randn(d_out, generator=gen, dtype=F64))
+            for d_in, d_out in zip(sizes[:-1], sizes[1:])]
+
+
+def _apply(X: torch.Tensor, layers) -> torch.Tensor:
+    for W, b in layers:
+        X = X @ W.T + b
+    return X
+
+
+def _product(matrices) -> torch.Tensor | None:
+    """W1 @ W2 @ ... in the order given, or None when the shapes do not allow it."""
+    out = matrices[0]
+    for M in matrices[1:]:
+        if out.shape[1] != M.shape[0]:
+            return None
+        out = out @ M
+    return out
+
+
+def _same(A: torch.Tensor, B: torch.Tensor | None) -> bool:
+    return B is not None and A.shape == B.shape and bool(
+        torch.allclose(A, B, atol=1e-9, rtol=1e-9))
 
 
 def compose_linear(fn) -> None:
-    """Check ``compose_linear(layers)``: one ``(W, b)`` equal to a list of ``nn.Linear``."""
+    """Check ``compose_linear(layers)``: one pair ``(W, b)`` equal to a linear stack."""
     callable_(fn)
-    for sizes in ([3, 5, 2], [4, 6, 6, 3], [2, 7], [5, 4, 3, 2, 1]):
-        layers = _stack(sizes, seed=len(sizes))
-        X = torch.randn(9, sizes[0], dtype=torch.float64)
-        with torch.no_grad():
-            expected = X
-            for layer in layers:
-                expected = layer(expected)
-            out = run(fn, layers, what=f"layers of sizes {sizes}")
-        require(isinstance(out, tuple) and len(out) == 2, "return a pair (W, b).")
+    hint = ("look at the shapes: each W has shape (d_out, d_in), and the composed W has "
+            "shape (d_out of the last layer, d_in of the first).")
+    cases = [[5, 5, 5, 5], [3, 4], [3, 6, 2], [2, 7, 4, 3]]
+    for k, sizes in enumerate(cases):
+        layers = _stack(sizes, seed=k)
+        what = f"a stack of layers with sizes {sizes}"
+        out = run(fn, [(W.clone(), b.clone()) for W, b in layers], what=what, hint=hint)
+        require(isinstance(out, (tuple, list)) and len(out) == 2,
+                "return a pair (W, b).", what)
         W, b = out
-        W = tensor_like(W, torch.empty(sizes[-1], sizes[0]), "W")
-        b = tensor_like(b, torch.empty(sizes[-1]), "b")
-        require(torch.allclose(X @ W.T + b, expected, atol=1e-9),
-                f"with sizes {sizes}, X @ W.T + b differs from the stack. The last layer "
-                "acts last, so its weight matrix is on the left of the product; every "
-                "bias except the last passes through the layers after it.")
-    ok("compose_linear: one layer equals stacks of 1 to 4 linear layers.")
+        d_in, d_out = sizes[0], sizes[-1]
+        transposed_shape = isinstance(W, torch.Tensor) and d_in != d_out and \
+            tuple(W.shape) == (d_in, d_out)
+        require(not transposed_shape, "W has the shape (d_in, d_out); the book's "
+                "convention, that of nn.Linear, is (d_out, d_in).", what)
+        W = tensor_like(W, torch.empty(d_out, d_in), f"W for sizes {sizes}")
+        b = tensor_like(b, torch.empty(d_out), f"b for sizes {sizes}")
+        zero = torch.zeros(1, d_in, dtype=F64)
+        W_ref = (_apply(torch.eye(d_in, dtype=F64), layers) - _apply(zero, layers)).T
+        if len(layers) > 1:
+            require(not _same(W, W_ref.T), "your W is the transpose of the composed "
+                    "weight: the convention is (d_out, d_in), one row per output.", what)
+            require(not _same(W, _product([L[0] for L in layers])),
+                    "your product has the right factors in the wrong order: which "
+                    "layer acts on X first, and where does its W stand in X @ W.T?",
+                    what)
+            require(not _same(W, layers[0][0]), "your W is the first layer's alone: "
+                    "every layer must be folded in.", what)
+        require(torch.allclose(W, W_ref, atol=1e-9, rtol=1e-9),
+                "your composed W does not map X as the stack does. Write out two layers, "
+                "(X @ W1.T) @ W2.T, and read off the one matrix that multiplies X.", what)
+        X = torch.randn(9, d_in, generator=torch.Generator().manual_seed(50 + k),
+                        dtype=F64)
+        require(torch.allclose(X @ W.T + b, _apply(X, layers), atol=1e-9, rtol=1e-9),
+                "W is right, but b is not: a bias added by an early layer passes through "
+                "the weights of every later layer.", what)
+    ok("compose_linear: equal to the stack for 4 stacks of 1 to 3 layers.")
 
 
-def stable_log_softmax(fn) -> None:
-    """Check ``stable_log_softmax(logits)`` along the last dimension, without overflow."""
+# --- Exercise 5: the derivative of Mish ----------------------------------------------------
+
+def _softplus(z: torch.Tensor) -> torch.Tensor:
+    return z.clamp(min=0) + torch.log1p(torch.exp(-z.abs()))
+
+
+def _mish_parts(z: torch.Tensor):
+    """tanh(softplus(z)), sigma(z) and 1 - tanh^2(softplus(z)), in float64."""
+    z = z.to(F64)
+    t = torch.tanh(_softplus(z))
+    return z, t, torch.sigmoid(z), 1 - t**2
+
+
+def _mish_prime(z: torch.Tensor) -> torch.Tensor:
+    z, t, s, sech2 = _mish_parts(z)
+    return t + z * s * sech2
+
+
+def _near(out: torch.Tensor, guess: torch.Tensor) -> bool:
+    return bool(torch.allclose(out.to(F64), guess, atol=1e-8, rtol=1e-6))
+
+
+def mish_derivative(fn) -> None:
+    """Check ``mish_derivative(z)``: the derivative of ``z * tanh(softplus(z))``."""
     callable_(fn)
-    gen = torch.Generator().manual_seed(2)
-    cases = [
-        (torch.tensor([1.0, 2.0, 3.0]), "a 1-D tensor of 3 logits"),
-        (torch.randn(6, 4, generator=gen, dtype=torch.float64), "a (6, 4) float64 batch"),
-        (torch.tensor([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 1000.0]]),
-         "logits in the thousands"),
-        (torch.tensor([[0.0, -200.0], [-500.0, -800.0]]), "very negative logits"),
-        (300 * torch.randn(2, 3, 5, generator=gen), "a (2, 3, 5) tensor of large logits"),
-    ]
-    for logits, what in cases:
-        out = run(fn, logits.clone(), what=what)
-        expected = torch.log_softmax(logits, dim=-1)
-        value = tensor_like(out, expected, f"the log-softmax of {what}")
-        require(bool(torch.isfinite(value).all()),
-                f"on {what} your result contains inf or nan: shift the logits before "
-                "taking the exponential.")
-        scale = 1e-9 if logits.dtype == torch.float64 else 1e-6 * max(1.0, logits.abs().max())
-        require(torch.allclose(value, expected.double(), atol=float(scale), rtol=0),
-                f"on {what} your values differ from torch.log_softmax: every output is "
-                "the logit minus the log of the sum of exponentials, taken along the last "
-                "dimension.")
-    ok("stable_log_softmax: matches torch.log_softmax on 5 cases, logits of 1000 included.")
-
-
-def dead_unit_fraction(fn) -> None:
-    """Check ``dead_unit_fraction(h)``: share of columns of ``h`` that are 0 in every row."""
-    callable_(fn)
-    h = torch.tensor([[0.0, 1.0, 0.0, 0.0, 2.0],
-                      [0.0, 0.0, 0.0, 3.0, 0.5],
-                      [0.0, 0.0, 0.0, 0.0, 1.0]])
-    gen = torch.Generator().manual_seed(3)
-    random = torch.relu(torch.randn(50, 40, generator=gen) - 1.5)
-    cases = [(h, 0.4, "a (3, 5) example"), (torch.zeros(4, 3), 1.0, "all zeros"),
-             (torch.ones(4, 3), 0.0, "all ones"), (h[:1], 0.6, "a batch of one row"),
-             (random, float((random.amax(dim=0) == 0).float().mean()), "a (50, 40) batch")]
-    for values, expected, what in cases:
-        out = run(fn, values.clone(), what=what)
-        number = isinstance(out, (int, float)) or (
-            isinstance(out, torch.Tensor) and out.numel() == 1)
-        require(number, f"return one number (a float or a 0-D tensor), not {type(out).__name__}.")
-        value = float(out)
-        require(math.isclose(value, expected, abs_tol=1e-6),
-                f"on {what}: a unit (a column) is dead when it is 0 for every input (row); "
-                "return the number of such units divided by the number of units.")
-    ok("dead_unit_fraction: correct on 5 cases, including all-dead and none-dead.")
+    hint = ("build the derivative from tensor operations on z, as a formula: the check "
+            "runs your function under torch.no_grad(), so autograd cannot compute it.")
+    name = "mish_derivative(z)"
+    z = _grid(-8, 8, 161)
+    out = _elementwise(fn, z, "a float64 grid on [-8, 8]", hint, name, no_grad=True)
+    zz, t, s, sech2 = _mish_parts(z)
+    require(not _near(out, zz * s * sech2),
+            "one of the two terms of the product rule is missing.",
+            "a float64 grid on [-8, 8]")
+    require(not _near(out, t + zz * sech2),
+            "the chain rule inside tanh(softplus(z)) has two links: you have the "
+            "derivative of tanh, but not yet that of softplus.", "a float64 grid on [-8, 8]")
+    require(not _near(out, t + zz * s * (1 - torch.tanh(zz) ** 2)),
+            "evaluate tanh' at the argument that tanh receives, softplus(z), not at z.",
+            "a float64 grid on [-8, 8]")
+    close(out, _mish_prime(z), name,
+          "compare your function with a central difference of mish at a few points, "
+          "then check each factor of the product rule and of the chain rule.",
+          atol=1e-10, rtol=1e-8, case="a float64 grid on [-8, 8]")
+    wide = _grid(-50, 50, 101)
+    out = _elementwise(fn, wide, "a float64 grid with |z| up to 50", hint, name,
+                       no_grad=True)
+    close(out, _mish_prime(wide), name,
+          "right near 0 but not far from it: check how your formula behaves when "
+          "softplus(z) is large or tiny.", atol=1e-10, rtol=1e-8,
+          case="a float64 grid with |z| up to 50")
+    block = torch.tensor([[-50.0, -20.0, -1.0], [0.5, 20.0, 50.0]])
+    out = _elementwise(fn, block, "a (2, 3) float32 tensor with |z| up to 50", hint,
+                       name, no_grad=True)
+    close(out, _mish_prime(block), name, "in float32 your formula loses accuracy.",
+          atol=1e-5, case="a (2, 3) float32 tensor with |z| up to 50")
+    ok("mish_derivative: exact to 1e-10 for |z| up to 50, finite in float32 too.")
