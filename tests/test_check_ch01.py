@@ -1,89 +1,263 @@
-"""Chapter 1: a correct answer and plausible wrong ones (mutants) for each check.
+"""Chapter 1: the correct variants each check must accept, and the known mistakes
+(mutants) it must reject. tests/test_checks.py feeds them to the checks."""
 
-tests/test_checks.py feeds them to the checks."""
-
+import numpy as np
 import torch
 
+# --- Exercise 1: count_mistakes ----------------------------------------------------------
 
-def step_ok(z):
+
+def count_loop(X, t, w, b):
+    count = 0
+    for x_i, t_i in zip(X, t):
+        if t_i * (x_i @ w + b) <= 0:
+            count += 1
+    return count
+
+
+# --- Exercise 2: folded_margin -----------------------------------------------------------
+
+
+def folded_cat(u, c, X, t):
+    u_tilde = torch.cat([u, torch.tensor([c], dtype=u.dtype)])  # (d + 1,)
+    X_tilde = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], dim=1)
+    return (t * (X_tilde @ u_tilde)).min() / u_tilde.norm()
+
+
+def folded_plane_margin_formula(u, c, X, t):
+    """gamma / sqrt(1 + d^2), with gamma measured in the plane."""
+    gamma = (t * (X @ u + c)).min() / u.norm()
+    d = abs(c) / u.norm()
+    return gamma / torch.sqrt(1 + d**2)
+
+
+# --- Exercise 3: train_folded ------------------------------------------------------------
+
+
+def folded(X, y, epochs, *, targets="pm1", strict=False, ones=True, dtype="same"):
+    """The folded perceptron, with switches for each known mistake."""
+    dt = X.dtype if dtype == "same" else dtype
+    column = (torch.ones if ones else torch.zeros)(len(X), 1, dtype=X.dtype)
+    X_tilde = torch.cat([X, column], dim=1)
+    t = 2 * y.to(X.dtype) - 1 if targets == "pm1" else y
+    w_tilde, updates = torch.zeros(X_tilde.shape[1], dtype=dt), 0
+    for _ in range(epochs):
+        changed = False
+        for x_i, t_i in zip(X_tilde, t):
+            z = t_i * (x_i @ w_tilde)
+            if (z < 0) if strict else (z <= 0):
+                w_tilde, updates, changed = w_tilde + t_i * x_i, updates + 1, True
+        if not changed:
+            break
+    return w_tilde, updates
+
+
+def folded_where(X, y, epochs):
+    t = torch.where(y == 1, 1.0, -1.0).to(X.dtype)
+    X_tilde = torch.cat([X, torch.ones_like(X[:, :1])], dim=1)
+    w_tilde, updates = torch.zeros_like(X_tilde[0]), np.int64(0)
+    for _ in range(epochs):
+        before = updates
+        for k in range(len(X)):
+            if not t[k] * X_tilde[k].dot(w_tilde) > 0:
+                w_tilde += t[k] * X_tilde[k]  # in place: fine, nothing else holds it
+                updates += 1
+        if updates == before:
+            break
+    return w_tilde, updates
+
+
+def folded_counts_epochs(X, y, epochs):
+    w_tilde, _ = folded(X, y, epochs)
+    return w_tilde, 1
+
+
+# --- Exercise 5: train_shuffled ----------------------------------------------------------
+
+
+def shuffled(X, t, epochs, gen, *, fresh=True, stop=True, source="gen", pairs=True,
+             dtype="same"):
+    dt = X.dtype if dtype == "same" else dtype
+    w, b, per_epoch, order = torch.zeros(X.shape[1], dtype=dt), torch.zeros((), dtype=dt), \
+        [], None
+    for _ in range(epochs):
+        if fresh or order is None:
+            if source == "gen":
+                order = torch.randperm(len(X), generator=gen)
+            elif source == "rows":
+                order = torch.arange(len(X))
+            elif source == "global":
+                order = torch.randperm(len(X))
+            else:  # seeds the global state itself
+                torch.manual_seed(0)
+                order = torch.randperm(len(X))
+        other = order if pairs else torch.randperm(len(X), generator=gen)
+        wrong = 0
+        for x_i, t_i in zip(X[order], t[other]):
+            if t_i * (x_i @ w + b) <= 0:
+                w, b, wrong = w + t_i * x_i, b + t_i, wrong + 1
+        per_epoch.append(wrong)
+        if wrong == 0 and stop:
+            break
+    return w, b, per_epoch
+
+
+def shuffled_index_loop(X, t, epochs, gen):
+    w, b, history = torch.zeros(X.shape[1], dtype=X.dtype), 0.0, []
+    for _ in range(epochs):
+        mistakes = 0
+        for i in torch.randperm(X.shape[0], generator=gen):
+            if t[i] * (torch.dot(X[i], w) + b) <= 0:
+                w = w + t[i] * X[i]
+                b = b + t[i]
+                mistakes += 1
+        history.append(torch.tensor(mistakes))
+        if mistakes == 0:
+            break
+    return w, b, history
+
+
+def shuffled_chapter_float32(X, t, epochs, gen):
+    """The chapter's own loop (float32 zeros) with a shuffle added: fine on float32 data."""
+    w, b, mistakes = torch.zeros(X.shape[1]), torch.tensor(0.0), []
+    for _ in range(epochs):
+        count = 0
+        perm = torch.randperm(len(X), generator=gen)
+        for x_i, t_i in zip(X[perm], t[perm]):
+            count += int(t_i * (x_i @ w + b) <= 0)
+            if t_i * (x_i @ w + b) <= 0:
+                w, b = w + t_i * x_i, b + t_i
+        mistakes.append(count)
+        if count == 0:
+            break
+    return w, b, mistakes
+
+
+def shuffled_wrong_weights(X, t, epochs, gen):
+    w, b, per_epoch = shuffled(X, t, epochs, gen)
+    return w * 0.5, b, per_epoch
+
+
+# --- Exercise 6: xor_from_perceptrons ----------------------------------------------------
+
+
+def step(z):
     return (z >= 0).to(z.dtype)
 
 
-def update_ok(w, b, x, t, lr):
-    return (w + lr * t * x, b + lr * t) if t * (x @ w + b) <= 0 else (w, b)
+def xor_or_nand_and(X):
+    h1 = step(X @ torch.tensor([1.0, 1.0], dtype=X.dtype) - 0.5)
+    h2 = step(X @ torch.tensor([-1.0, -1.0], dtype=X.dtype) + 1.5)
+    return step(h1 + h2 - 1.5)
 
 
-def train_ok(X, t, epochs):
-    w, b, mistakes = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype), []
-    for _ in range(epochs):
-        count = 0
-        for x_i, t_i in zip(X, t):
-            if t_i * (x_i @ w + b) <= 0:
-                w, b, count = w + t_i * x_i, b + t_i, count + 1
-        mistakes.append(count)
-        if count == 0:
-            break
-    return w, b, mistakes
+def xor_two_ands(X):
+    """(x1 and not x2) or (x2 and not x1), as a layer in nn.Linear's convention."""
+    W = torch.tensor([[1.0, -1.0], [-1.0, 1.0]], dtype=X.dtype)  # (2, 2)
+    h = step(X @ W.T - 0.5)  # (n, 2)
+    return step(h.sum(dim=1) - 0.5).bool()
 
 
-def train_no_early_stop(X, t, epochs):
-    w, b, mistakes = train_ok(X, t, epochs)
-    return w, b, mistakes + [0] * 2
+def xor_integer_output(X):
+    return xor_or_nand_and(X).long()
 
 
-def train_ignores_bias(X, t, epochs):
-    w, b, mistakes = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype), []
-    for _ in range(epochs):
-        count = 0
-        for x_i, t_i in zip(X, t):
-            if t_i * (x_i @ w) <= 0:
-                w, count = w + t_i * x_i, count + 1
-        mistakes.append(count)
-        if count == 0:
-            break
-    return w, b, mistakes
+def single_perceptron(X):
+    return step(X @ torch.tensor([1.0, 1.0], dtype=X.dtype) - 0.5)  # OR
+
+
+def lines_too_close(X):
+    h1 = step(X.sum(dim=1) - 0.05)
+    h2 = step(1.95 - X.sum(dim=1))
+    return step(h1 + h2 - 1.5)
 
 
 CORRECT = {
-    "step": step_ok,
-    "neuron": lambda X, w, b: step_ok(X @ w + b),
-    "perceptron_update": update_ok,
-    "train_perceptron": train_ok,
-    "margin": lambda w, b, X, t: (t * (X @ w + b)).min() / w.norm(),
+    "count_mistakes": {
+        "vectorised int": lambda X, t, w, b: int((t * (X @ w + b) <= 0).sum()),
+        "0-D integer tensor": lambda X, t, w, b: (t * (X @ w + b) <= 0).sum(),
+        "float count": lambda X, t, w, b: (t * (X @ w + b) <= 0).float().sum(),
+        "NumPy integer": lambda X, t, w, b: np.int64((t * (X @ w + b) <= 0).sum().item()),
+        "count_nonzero": lambda X, t, w, b: torch.count_nonzero(t * (X @ w + b) <= 0).item(),
+        "n minus the correct ones": lambda X, t, w, b: len(X) - int((t * (X @ w + b) > 0).sum()),
+        "sign differs from the target": lambda X, t, w, b: int(
+            (torch.sign(X @ w + b) != t).sum()),
+        "a loop": count_loop,
+    },
+    "folded_margin": {
+        "reference": lambda u, c, X, t: (t * (X @ u + c)).min() / torch.sqrt(u @ u + c**2),
+        "folded vectors": folded_cat,
+        "plane margin over sqrt(1 + d^2)": folded_plane_margin_formula,
+        "a Python float": lambda u, c, X, t: float(
+            (t * (X @ u + c)).min() / torch.sqrt(u @ u + c**2)),
+        "float64 inside": lambda u, c, X, t: (t.double() * (X.double() @ u.double() + c)).min()
+        / (u.double().norm() ** 2 + c**2) ** 0.5,
+    },
+    "train_folded": {
+        "reference": folded,
+        "torch.where targets, in-place update, NumPy count": folded_where,
+        "float32 weights (the chapter's default)": lambda X, y, e: folded(
+            X, y, e, dtype=torch.float32),
+        "float64 weights only": lambda X, y, e: folded(X, y, e, dtype=torch.float64),
+    },
+    "train_shuffled": {
+        "reference": shuffled,
+        "index loop, tensor counts": shuffled_index_loop,
+        "the chapter's float32 code, shuffled": shuffled_chapter_float32,
+        "float64 weights only": lambda X, t, e, g: shuffled(X, t, e, g, dtype=torch.float64),
+    },
+    "xor_from_perceptrons": {
+        "OR and NAND, then AND": xor_or_nand_and,
+        "two AND-NOT units, then OR, booleans": xor_two_ands,
+        "integer output": xor_integer_output,
+    },
 }
 
 MUTANTS = {
-    "step": {
-        "strict inequality": lambda z: (z > 0).to(z.dtype),
-        "returns booleans": lambda z: z >= 0,
-        "sign instead of step": lambda z: torch.sign(z),
-        "scalar only": lambda z: 1.0 if z.sum() >= 0 else 0.0,
+    "count_mistakes": {
+        "strict inequality": lambda X, t, w, b: int((t * (X @ w + b) < 0).sum()),
+        "forgets the bias": lambda X, t, w, b: int((t * (X @ w) <= 0).sum()),
+        "counts the correct points": lambda X, t, w, b: int((t * (X @ w + b) > 0).sum()),
+        "a fraction": lambda X, t, w, b: (t * (X @ w + b) <= 0).float().mean(),
+        "the step misses points on the boundary": lambda X, t, w, b: int(
+            (step(X @ w + b) != (t + 1) / 2).sum()),
+        "a boolean tensor": lambda X, t, w, b: t * (X @ w + b) <= 0,
     },
-    "neuron": {
-        "forgets the bias": lambda X, w, b: step_ok(X @ w),
-        "subtracts the bias": lambda X, w, b: step_ok(X @ w - b),
-        "raw sum, no step": lambda X, w, b: X @ w + b,
+    "folded_margin": {
+        "the plane margin (divides by ||u|| only)": lambda u, c, X, t: (
+            (t * (X @ u + c)).min() / u.norm()),
+        "ignores c": lambda u, c, X, t: (t * (X @ u)).min() / u.norm(),
+        "not normalised": lambda u, c, X, t: (t * (X @ u + c)).min(),
+        "largest instead of smallest": lambda u, c, X, t: (
+            (t * (X @ u + c)).max() / torch.sqrt(u @ u + c**2)),
+        "absolute distances": lambda u, c, X, t: (
+            (X @ u + c).abs().min() / torch.sqrt(u @ u + c**2)),
+        "divides by ||u|| + |c|": lambda u, c, X, t: (
+            (t * (X @ u + c)).min() / (u.norm() + abs(c))),
     },
-    "perceptron_update": {
-        "wrong sign": lambda w, b, x, t, lr: update_ok(w, b, -x, t, lr),
-        "always updates": lambda w, b, x, t, lr: (w + lr * t * x, b + lr * t),
-        "boundary not a mistake": lambda w, b, x, t, lr: (
-            (w + lr * t * x, b + lr * t) if t * (x @ w + b) < 0 else (w, b)),
-        "ignores the learning rate": lambda w, b, x, t, lr: update_ok(w, b, x, t, 1.0),
-        "bias never changes": lambda w, b, x, t, lr: (update_ok(w, b, x, t, lr)[0], b),
+    "train_folded": {
+        "the colleague's code, both bugs": lambda X, y, e: folded(
+            X, y, e, targets="01", strict=True),
+        "only the targets fixed": lambda X, y, e: folded(X, y, e, strict=True),
+        "only the test fixed": lambda X, y, e: folded(X, y, e, targets="01"),
+        "a column of zeros, no bias": lambda X, y, e: folded(X, y, e, ones=False),
+        "counts epochs, not updates": folded_counts_epochs,
     },
-    "train_perceptron": {
-        "does not stop early": train_no_early_stop,
-        "ignores the bias": train_ignores_bias,
-        "one epoch too few": lambda X, t, epochs: train_ok(X, t, 1),
+    "train_shuffled": {
+        "one order for every epoch": lambda X, t, e, g: shuffled(X, t, e, g, fresh=False),
+        "global random numbers": lambda X, t, e, g: shuffled(X, t, e, g, source="global"),
+        "seeds the global state": lambda X, t, e, g: shuffled(X, t, e, g, source="seed"),
+        "no early stop": lambda X, t, e, g: shuffled(X, t, e, g, stop=False),
+        "separate orders for X and t": lambda X, t, e, g: shuffled(X, t, e, g, pairs=False),
+        "row order": lambda X, t, e, g: shuffled(X, t, e, g, source="rows"),
+        "weights that do not match": shuffled_wrong_weights,
     },
-    "margin": {
-        "not normalised": lambda w, b, X, t: (t * (X @ w + b)).min(),
-        "largest instead of smallest": lambda w, b, X, t: (t * (X @ w + b)).max() / w.norm(),
-        "absolute distance": lambda w, b, X, t: (X @ w + b).abs().min() / w.norm(),
-        "returns zeros": lambda w, b, X, t: torch.zeros(()),
+    "xor_from_perceptrons": {
+        "one perceptron (OR)": single_perceptron,
+        "AND of the inputs": lambda X: step(X.sum(dim=1) - 1.5),
+        "lines too close to the corners": lines_too_close,
+        "compares the inputs, no step units": lambda X: (X[:, 0] != X[:, 1]).float(),
+        "an (n, 1) column": lambda X: xor_or_nand_and(X)[:, None],
+        "probabilities, not a step": lambda X: torch.sigmoid(X.sum(dim=1) - 1.0),
     },
 }
-
-# Each correct answer as its only variant, until the chapter lists its variants.
-CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}
