@@ -14,23 +14,24 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # made small PyTorch models 7-14 times slower (measured); on an idle one it costs nothing.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: help book book-student test lint unit nbval notebooks build-check browser web-assets execute exercises jupyter lab bench nbgrader clean
+.PHONY: help book book-student test lint unit nbval notebooks build-check pdf browser web-assets execute exercises jupyter lab bench nbgrader clean
 
 help:
-	@echo "make book | test | browser | execute | exercises | lab | bench | book-student | jupyter | nbgrader | clean"
+	@echo "make book | test | pdf | browser | execute | exercises | lab | bench | book-student | jupyter | nbgrader | clean"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
+# The build also writes _build/html/mlp-pytorch-notebooks.zip (every notebook; tools/bookext.py).
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
 	@start=$$(date +%s); \
-	for step in lint unit nbval notebooks build-check browser; do \
+	for step in lint unit nbval notebooks build-check pdf browser; do \
 	  t0=$$(date +%s); $(MAKE) --no-print-directory $$step; \
 	  echo "== make $$step: $$(( $$(date +%s) - t0 )) s"; \
 	done; \
@@ -60,12 +61,23 @@ build-check: $(STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
-# The built book in Debian's Chromium (needs `make build-check` first): every page of the
-# TOC loads without console errors or failed requests, its math renders, its images have
-# alt text, its links and anchors resolve, and axe finds nothing serious in the light and
-# dark themes. Screenshots go to _build/screenshots/.
+# The whole book as one PDF, _build/pdf/book.pdf (copied into _build/html/, which links it):
+# Debian's Chromium prints the single-page build (tools/book_pdf.py). Run it after
+# `make book` or `make build-check`.
+pdf: $(STAMP) web-assets
+	@test -x /usr/bin/chromium || { echo "make pdf: /usr/bin/chromium is missing; apt-get install -y chromium" >&2; exit 1; }
+	$(VENV)/bin/jupyter-book build . --builder singlehtml --keep-going
+	$(VPY) tools/book_pdf.py
+
+# The built book in Debian's Chromium (needs `make build-check` and `make pdf` first): every
+# page of the TOC loads without console errors or failed requests, its math renders, its
+# images have alt text, its links and anchors resolve, and axe finds nothing serious in the
+# light and dark themes; at 390 and 1366 px its sidebar buttons work, nothing runs off the
+# edge, its figures are sharp, and no maintainer's marker shows; the PDF has its pages,
+# outline and fonts. Screenshots go to _build/screenshots/.
 browser: $(STAMP) web-assets
 	@test -f _build/html/index.html || { echo "make browser: _build/html is missing; run make build-check first" >&2; exit 1; }
+	@test -f _build/pdf/book.pdf || { echo "make browser: _build/pdf/book.pdf is missing; run make pdf first" >&2; exit 1; }
 	@test -x /usr/bin/chromium || { echo "make browser: /usr/bin/chromium is missing; apt-get install -y chromium" >&2; exit 1; }
 	OMP_NUM_THREADS=1 $(VPY) -m pytest tests/test_book.py -m browser -n 2 -q -p no:cacheprovider
 

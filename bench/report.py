@@ -386,51 +386,231 @@ def verdict_lines(results: dict) -> list[str]:
     return lines
 
 
+# What each glue value means, in words a reader understands: (label, better, percent).
+# ``better`` is "higher", "lower" or None (a value that is not a score); a percent is shown
+# as one. A label naming a comparison model reads "<label>: <value>". Values not listed
+# here are described from their names (``_describe``).
+METRICS = {
+    "perceptron_updates": ("updates the perceptron makes before it separates the data",
+                           "lower", False),
+    "novikoff_bound": ("Novikoff's bound on that number", None, False),
+    "gd_rate_observed": ("the factor by which gradient descent shrinks the error at each "
+                         "step, measured", "lower", False),
+    "gd_rate_theory": ("the factor that theory predicts", None, False),
+    "max_derivative_error": ("the largest gap between the book's derivatives of the "
+                             "activation functions and PyTorch's", "lower", False),
+    "xor_learned_accuracy": ("the accuracy of a small MLP on XOR", "higher", True),
+    "sequential_max_abs_diff": ("the largest gap between the hand-written forward pass and "
+                                "nn.Sequential's", "lower", False),
+    "manual_vs_autograd_max_diff": ("the largest gap between hand-written backpropagation "
+                                    "and PyTorch's autograd", "lower", False),
+    "finite_difference_rel_error": ("the relative gap between autograd and finite "
+                                    "differences", "lower", False),
+    "scalar_engine_train_accuracy": ("the training accuracy of the scalar autograd engine's "
+                                     "MLP", "higher", True),
+    "resume_max_weight_diff": ("the largest weight difference between a run resumed from a "
+                               "checkpoint and an uninterrupted one", "lower", False),
+    "iterations_per_epoch": ("optimiser steps per epoch", None, False),
+    "overfit_gap_after_regularization": ("the gap between training and validation accuracy "
+                                         "after regularisation", "lower", True),
+    "overfit_gap_before": ("the same gap without regularisation", "lower", True),
+    "mlp_test_accuracy": ("the MLP's test accuracy", "higher", True),
+    "logreg_test_accuracy": ("logistic regression", "higher", True),
+    "sklearn_mlp_test_accuracy": ("scikit-learn's MLPClassifier", "higher", True),
+    "majority_test_accuracy": ("always predicting the most common class", "higher", True),
+    "knn_test_accuracy": ("k-nearest neighbours", "higher", True),
+    "mlp_directional_accuracy": ("the share of test days on which the MLP predicts the "
+                                 "direction of the next day's return", "higher", True),
+    "baseline_directional_accuracy": ("logistic regression", "higher", True),
+    "leaky_directional_accuracy": ("a model evaluated with a leaky, shuffled split (the "
+                                   "chapter's warning, not a fair baseline)", "higher", True),
+    "mlp_rmse_ratio_vs_zero": ("the MLP's error relative to forecasting a zero return",
+                               "lower", False),
+    "mlp_cv_auc": ("the MLP's cross-validated area under the ROC curve (AUC)", "higher",
+                   False),
+    "logreg_cv_auc": ("logistic regression", "higher", False),
+    "mlp_cv_accuracy": ("the MLP's cross-validated accuracy", "higher", True),
+    "sensitivity_at_operating_point": ("the share of cancers found at the chosen threshold",
+                                       "higher", True),
+    "specificity_at_operating_point": ("the share of benign cases cleared at that threshold",
+                                       "higher", True),
+    "lm_mlp_test_nll": ("the MLP language model's test loss, in nats per character (lower "
+                        "is better)", "lower", False),
+    "lm_bigram_test_nll": ("a bigram model (counts of character pairs)", "lower", False),
+    "lm_unigram_test_nll": ("a unigram model (character frequencies)", "lower", False),
+    "langid_mlp_accuracy": ("the MLP's language-identification accuracy", "higher", True),
+    "langid_nb_accuracy": ("naive Bayes", "higher", True),
+}
+# Values listed as baselines that are not fair comparisons (the chapter shows them as a
+# warning); they never count as the strongest baseline.
+NOT_A_BASELINE = re.compile(r"^leaky_")
+
+
+def _describe(key: str) -> tuple[str, str | None, bool]:
+    if key in METRICS:
+        return METRICS[key]
+    words = key.replace("_", " ")
+    better = ("higher" if re.search(r"accuracy|auc|f1|precision|recall", key) else
+              "lower" if re.search(r"nll|loss|error|diff|gap|rmse", key) else None)
+    return words, better, bool(re.search(r"accuracy", key))
+
+
+def _readable(stat: dict | None) -> str | None:
+    """A stat as a reader reads it: "97.6 % ± 0.1 %", "2.201 ± 0.004", or None."""
+    if stat is None or stat["n"] == 0 or not is_number(stat["mean"]):
+        return None
+    _, _, percent = _describe(stat["key"])
+    if percent:
+        text = f"{100 * stat['mean']:.1f} %"
+        if stat["std"] is not None:
+            text += f" ± {100 * stat['std']:.1f} %"
+        return text
+    text = fmt(stat["mean"])
+    if stat["std"] is not None:
+        text += f" ± {fmt(stat['std'], digits=2)}"
+    return text
+
+
+def strongest_baseline(chapter: dict) -> dict | None:
+    """The fair baseline that scores best, in the headline's direction; None if none."""
+    headline = chapter.get("headline")
+    if headline is None:
+        return None
+    better = _describe(headline["key"])[1]
+    fair = [b for b in chapter.get("baselines") or []
+            if not NOT_A_BASELINE.match(b["key"]) and is_number(b["mean"])]
+    if not fair or better is None:
+        return None
+    pick = max if better == "higher" else min
+    return pick(fair, key=lambda b: b["mean"])
+
+
+def comparison(headline: dict, baseline: dict, interval: tuple | None = None) -> str:
+    """How the headline compares with a baseline, in words, computed from the numbers.
+
+    Level when the gap is within the larger standard deviation over seeds, or when the
+    baseline lies inside the headline's confidence ``interval`` (low, high).
+    """
+    better = _describe(headline["key"])[1]
+    gap = headline["mean"] - baseline["mean"]
+    spread = max(headline["std"] or 0.0, baseline["std"] or 0.0)
+    if interval is not None and interval[0] <= baseline["mean"] <= interval[1]:
+        return "the two are level: the baseline lies inside that interval"
+    if abs(gap) <= spread or abs(gap) < 1e-12:
+        return "the two are level, within the spread over seeds"
+    ahead = gap > 0 if better == "higher" else gap < 0
+    return "the result is better" if ahead else "the result is worse"
+
+
+def reader_lines(results: dict) -> list[str]:
+    """One plain paragraph per chapter: its headline and its strongest baseline."""
+    lines = []
+    for c in results["chapters"]:
+        link = _chapter_link(c)
+        headline = c.get("headline")
+        value = _readable(headline)
+        if headline is None or value is None:
+            lines += [f"- **{link}**: its headline number is not recorded yet.", ""]
+            continue
+        label = _describe(headline["key"])[0]
+        runs = len(c["runs"])
+        text = f"- **{link}**: {label}: **{value}**"
+        text += f" (mean over {runs} seeds)" if runs > 1 else ""
+        text += "."
+        ci = c["headline_ci"]
+        interval = ((ci[0]["values"][0], ci[1]["values"][0]) if len(ci) == 2 and all(
+            is_number(s["values"][0]) for s in ci) else None)
+        if interval is not None:
+            low, high = interval
+            scale = 100 if _describe(headline["key"])[2] else 1
+            unit = " %" if scale == 100 else ""
+            text += (f" With the book's seed, the 95 % confidence interval runs from "
+                     f"{scale * low:.1f}{unit} to {scale * high:.1f}{unit}.")
+        base = strongest_baseline(c)
+        if base is not None:
+            text += (f" Its strongest baseline, {_describe(base['key'])[0]}, reaches "
+                     f"{_readable(base)}: {comparison(headline, base, interval)}.")
+        elif c.get("baselines"):
+            shown = [f"{_describe(b['key'])[0]}: {_readable(b)}" for b in c["baselines"]
+                     if _readable(b) is not None]
+            if shown:
+                text += " Compared with " + "; ".join(shown) + "."
+        if c.get("published"):
+            text += (f" The published result is {100 * c['published']['value']:.1f} %"
+                     if _describe(headline["key"])[2] else
+                     f" The published result is {fmt(c['published']['value'])}")
+            text += f" ({c['published']['source']})."
+        lines += [text, ""]
+    return lines
+
+
 def render_page(results: dict) -> str:
-    """``book/results.md`` from ``results.json`` alone."""
+    """``book/results.md`` from ``results.json`` alone: for readers first, then the
+    dashboard that maintainers use."""
     date = results["generated"][:10]
     seeds = results["seeds"]
+    s = results["summary"]
     lines = ["# Results at a glance", "",
-             f"*Generated by `make bench` on {date} from `bench/results.json`; do not edit. "
-             "Run `make bench` again whenever a notebook changes.*", ""]
-    if results["partial"]:
-        lines += ["**This is a partial run:** only some chapters ran. Run `make bench` for "
-                  "the whole book.", ""]
-    lines += verdict_lines(results)
-    lines += [
-        "Every chapter notebook ran at its full settings with papermill, each in a fresh "
-        "kernel, one after another. Run time is wall-clock time; CPU time and peak memory "
-        "are those of the kernel process. "
-        f"The application chapters (Part II) also ran with seeds {_and(seeds[1:])}: their "
-        f"numbers are the mean ± standard deviation over the seeds {_and(seeds)}, and their "
-        "targets are checked on the mean. The targets come from the chapters' issues and "
-        "live in `bench/targets.yaml`. Times depend on the machine (see the end of the page).",
-        ""]
+             f"<!-- Generated by `make bench` (bench/report.py) on {date} from "
+             "bench/results.json; do not edit by hand: run `python -m bench --report-only` "
+             "after changing bench/report.py, `make bench` after changing a notebook. -->",
+             ""]
     chapters = results["chapters"]
     if not chapters:
         return "\n".join(lines + ["No chapter notebook was found.", ""])
-    lines += ["## Chapters", ""]
+    lines += [
+        "Every number below was measured by running the book's notebooks again, from top "
+        "to bottom, at their full settings, on the machine described at the end of the "
+        f"page (on {date}). The application chapters (Part II) ran once for each of the "
+        f"seeds {_and(seeds)}: their numbers are the mean over those runs, and the value "
+        "after ± is the sample standard deviation (with n − 1 in the denominator), the "
+        "spread you can expect from one run to the next. Each result stands next to the "
+        "strongest simple baseline measured in the same run, because a number means "
+        "little without one.", ""]
+    if results["partial"]:
+        lines += ["This is a partial run: only some chapters ran.", ""]
+    if s["missed"] or s["missing"] or s["failed_notebooks"]:
+        lines += [f"The book meets {s['met']} of the {s['total']} targets its chapters set "
+                  "themselves; the dashboard below lists the others.", ""]
+    else:
+        lines += [f"The book meets all {s['total']} targets its chapters set themselves.",
+                  ""]
+    lines += ["## What each chapter shows", ""] + reader_lines(results)
+    lines += ["## The dashboard", "",
+              "For maintainers: every target, the run times, each seed, and how fast the "
+              "book's from-scratch code runs against PyTorch. Values are named as the "
+              "notebooks record them. On a phone, the wide tables scroll sideways.", ""]
+    lines += [line.replace("**", "") if line.startswith("**The book") else line
+              for line in verdict_lines(results)]
+    lines += [
+        "Every chapter notebook ran with papermill, each in a fresh kernel, one after "
+        "another. Run time is wall-clock time; CPU time and peak memory are those of the "
+        "kernel process. Targets are checked on the mean over seeds and come from "
+        "`bench/targets.yaml`.", ""]
+    lines += ["### Run times", ""]
     rows = []
     for c in chapters:
         met = sum(check["status"] == "met" for check in c["checks"])
-        rows.append([_chapter_link(c), _seconds(c["wall_s"]), _seconds(c["cpu_s"]),
-                     _mib(c["peak_memory_mib"]), _headline(c), _baselines(c),
-                     f"{met} of {len(c['checks'])}"])
+        rows.append([f"{c['id']}", _seconds(c["wall_s"]), _seconds(c["cpu_s"]),
+                     _mib(c["peak_memory_mib"]), f"{met} of {len(c['checks'])}"])
     book = results["book"]
-    rows.append(["**whole book**", _seconds(book["wall_s"]), _seconds(book["cpu_s"]), "", "",
-                 "", "1 of 1" if book["check"]["status"] == "met" else
+    rows.append(["book", _seconds(book["wall_s"]), _seconds(book["cpu_s"]), "",
+                 "1 of 1" if book["check"]["status"] == "met" else
                  VERDICT[book["check"]["status"]]])
-    lines += _table(["chapter", "run time", "CPU time", "peak memory", "headline metric",
-                     "baselines", "targets met"], rows) + [""]
-    lines += ["## Targets", ""]
+    lines += _table(["chapter", "run time", "CPU time", "peak memory", "targets met"],
+                    rows) + [""]
+    lines += ["### Targets", ""]
     rows = [[c["id"], _check_text(check), fmt_check_values(check), VERDICT[check["status"]]]
             for c in chapters for check in c["checks"]]
     rows.append(["book", book["check"]["check"], fmt_check_values(book["check"]),
                  VERDICT[book["check"]["status"]]])
     lines += _table(["chapter", "target", "value", "met"], rows) + [""]
-    lines += _seed_section(chapters, seeds)
-    lines += _micro_section(results["micro"])
-    lines += _machine_section(results)
+    lines += ["### Headline values and baselines", ""]
+    rows = [[c["id"], _headline(c), _baselines(c)] for c in chapters]
+    lines += _table(["chapter", "headline", "baselines"], rows) + [""]
+    lines += [line.replace("## ", "### ", 1) if line.startswith("## ") else line
+              for line in _seed_section(chapters, seeds) + _micro_section(results["micro"])
+              + _machine_section(results)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -479,7 +659,7 @@ def _seed_section(chapters: list[dict], seeds: list[int]) -> list[str]:
         rows.append([c["id"], "run time"] + [
             _seconds(dict(zip(c["seeds"], [r["wall_s"] for r in c["runs"]])).get(s))
             for s in seeds] + [""])
-    header = ["chapter", "value"] + [f"seed {s}" for s in seeds] + ["mean ± std"]
+    header = ["chapter", "value"] + [f"seed {s}" for s in seeds] + ["mean ± sd"]
     return lines + _table(header, rows) + [""]
 
 

@@ -458,3 +458,98 @@ def _check_facts(check: PageCheck, facts: dict, math_state: str, has_math, base_
         if not widget["figure"]:
             problems.append(f"widget output {k} has no static figure in its cell: run the "
                             "notebook with MLPBOOK_STATIC=1 so that the book shows the default")
+
+
+# --- Reading on a desktop and on a phone ------------------------------------------------------
+
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+# Text that only maintainers should see: solution markers, the Colab install cell, the
+# smoke-test notes of parameter cells, and glue calls.
+MACHINERY = ("BEGIN SOLUTION", "END SOLUTION", "google.colab", "smoke:", "glue(")
+MIN_PIXEL_RATIO = 1.5  # a figure's image has at least 1.5 times its displayed width
+MIN_ANIMATION_FRAME_PX = 600
+
+_LAYOUT_FACTS = """() => {
+  const article = document.querySelector('.bd-article') || document.body;
+  const shown = el => el.getClientRects().length > 0;
+  const sample = el => (el.textContent.split('\\n')
+      .reduce((a, b) => (b.length > a.length ? b : a), '')).trim().slice(0, 70);
+  const overflowing = [...article.querySelectorAll('pre')].filter(shown)
+      .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+      .map(pre => ({where: pre.closest('.cell_output, .output') ? 'output' : 'code',
+                    width: pre.scrollWidth, box: pre.clientWidth, line: sample(pre)}));
+  const wideBlocks = [...article.querySelectorAll(
+      'div.math, mjx-container[display="true"], .pst-scrollable-table-container, table')]
+      .filter(shown).filter(el => el.scrollWidth > el.clientWidth + 1)
+      .map(el => ({tag: el.tagName.toLowerCase(), cls: el.className,
+                   overflowX: getComputedStyle(el).overflowX,
+                   marked: el.classList.contains('is-scrollable'),
+                   text: el.textContent.trim().slice(0, 50)}));
+  const figures = [...article.querySelectorAll('img')].filter(shown)
+      .filter(img => img.closest('.cell_output, .output, figure, .animation'))
+      .map(img => ({src: (img.getAttribute('src') || '').slice(0, 60),
+                    natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
+                    animation: !!img.closest('.animation'),
+                    linked: !!img.closest('a[href]') || !!img.closest('.animation')}));
+  const h1 = [...article.querySelectorAll('h1')].filter(shown)[0];
+  return {
+    overflowing, wideBlocks, figures,
+    title: h1 ? h1.textContent.replace(/#$/, '').trim() : null,
+    titleFits: h1 ? h1.scrollWidth <= h1.clientWidth + 1 : true,
+    pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+    visibleText: document.body.innerText,
+    allCode: [...article.querySelectorAll('pre')].map(p => p.textContent).join('\\n'),
+    sections: [...document.querySelectorAll('#pst-page-toc-nav a, .bd-toc-nav a')].length,
+  };
+}"""
+
+
+def layout_facts(page) -> dict:
+    """What test_book.py's reading tests need from a loaded page, in one round trip."""
+    page.evaluate(_WAIT_FOR_MATH)
+    return page.evaluate(_LAYOUT_FACTS)
+
+
+def machinery_shown(facts: dict) -> list[str]:
+    """The maintainer-only texts a reader can see (or, for markers, find in the code)."""
+    found = [m for m in MACHINERY if m in facts["visibleText"]]
+    found += [m for m in ("BEGIN SOLUTION", "END SOLUTION", "smoke:")
+              if m in facts["allCode"] and m not in found]
+    return found
+
+
+def figure_problems(facts: dict) -> list[str]:
+    problems = []
+    for fig in facts["figures"]:
+        if fig["shown"] < 1:
+            continue
+        ratio = fig["natural"] / fig["shown"]
+        if ratio < MIN_PIXEL_RATIO - 1e-6:
+            problems.append(f"soft figure {fig['src']}: {fig['natural']} px drawn at "
+                            f"{fig['shown']:.0f} px ({ratio:.2f}x, needs {MIN_PIXEL_RATIO}x)")
+        if fig["animation"] and fig["natural"] < MIN_ANIMATION_FRAME_PX:
+            problems.append(f"animation frames {fig['natural']} px wide (needs "
+                            f"{MIN_ANIMATION_FRAME_PX})")
+        if not fig["linked"]:
+            problems.append(f"figure {fig['src']} does not open at full size")
+    return problems
+
+
+def open_dialog(page, toggle: str, dialog: str, *, touch: bool) -> dict:
+    """Tap (or click) the visible ``toggle``; then whether ``dialog`` is open, its links."""
+    buttons = page.locator(toggle)
+    visible = [k for k in range(buttons.count()) if buttons.nth(k).is_visible()]
+    if not visible:
+        return {"button": False, "open": False, "links": []}
+    if touch:
+        buttons.nth(visible[0]).tap()
+    else:
+        buttons.nth(visible[0]).click()
+    page.wait_for_timeout(100)
+    return page.evaluate("""sel => {
+      const d = document.querySelector(sel);
+      const links = d ? [...d.querySelectorAll('a[href]')].filter(
+          a => a.getClientRects().length > 0).map(a => a.href) : [];
+      return {button: true, open: !!(d && d.open), links};
+    }""", dialog)

@@ -31,17 +31,24 @@ from browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     CODE_LISTINGS,
+    DESKTOP,
     HTML,
+    PHONE,
     SCREENSHOTS,
     asset_manifest,
     check_page,
+    figure_problems,
+    layout_facts,
     local_copy,
+    machinery_shown,
+    open_dialog,
     serve,
     set_theme,
     source_of,
     toc_pages,
 )
 from conftest import ROOT, read
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 REPOSITORY = CONFIG["repository"]["url"]
@@ -604,3 +611,389 @@ def test_page_check_catches_each_planted_problem(context, planted_site, k, name)
     problems = check_planted(context, planted_site, f"plant{k}.html").problems
     expected = PLANTS[name][1]
     assert any(expected in problem for problem in problems), problems
+
+
+# --- Reading on a desktop and on a phone (issue 15) -------------------------------------------
+
+@pytest.fixture(scope="session")
+def desktop(chromium, manifest):
+    ctx = chromium.new_context(viewport=DESKTOP, color_scheme="light")
+    ctx.route(lambda url: not url.startswith("http://127.0.0.1"), _cdn_route(manifest))
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def phone(chromium, manifest):
+    ctx = chromium.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                               has_touch=True, color_scheme="light")
+    ctx.route(lambda url: not url.startswith("http://127.0.0.1"), _cdn_route(manifest))
+    yield ctx
+    ctx.close()
+
+
+def _cdn_route(manifest):
+    """Answer the pages' CDN requests from the local npm copies; refuse anything else."""
+    from browser import _CONTENT_TYPES
+
+    def route(r):
+        if r.request.url.startswith("data:"):
+            return r.continue_()
+        local = local_copy(r.request.url, manifest)
+        if local is None:
+            return r.abort("blockedbyclient")
+        return r.fulfill(path=str(local), status=200, headers={
+            "Content-Type": _CONTENT_TYPES.get(local.suffix, "application/octet-stream"),
+            "Access-Control-Allow-Origin": "*"})
+
+    return route
+
+
+def _open(ctx, url):
+    tab = ctx.new_page()
+    tab.goto(url, wait_until="load")
+    return tab
+
+
+@browser
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p["doc"])
+def test_desktop_page_fits_its_column_shows_no_machinery_and_toggles_its_sidebar(
+        page, desktop, site):
+    """1366 px: code and outputs fit their box; figures are sharp and open full size;
+    no maintainer's marker shows; solution pages say so; ☰ hides and shows the sidebar."""
+    tab = _open(desktop, f"{site}{page['doc']}.html")
+    try:
+        facts = layout_facts(tab)
+        problems = [f"{o['where']} {o['width']} px wide in a {o['box']} px box: {o['line']!r}"
+                    for o in facts["overflowing"]]
+        problems += figure_problems(facts)
+        problems += [f"shows {m!r}" for m in machinery_shown(facts)]
+        if page["kind"] == "solutions" and not (facts["title"] or "").startswith("Solutions"):
+            problems.append(f"a solutions page titled {facts['title']!r}")
+        sidebar = tab.locator("#pst-primary-sidebar")
+        toggle = tab.locator(".primary-toggle:visible")
+        assert toggle.count() == 1, "expected one visible ☰ button"
+        assert sidebar.is_visible()
+        # The theme slides the sidebar out (negative margin) and hides it (visibility).
+        shown = """() => { const s = document.querySelector('#pst-primary-sidebar');
+            const r = s.getBoundingClientRect();
+            return getComputedStyle(s).visibility !== 'hidden' && r.width > 100
+                && r.right > 100; }"""
+        try:
+            toggle.click()
+            tab.wait_for_function(f"!({shown})()", timeout=5000)
+            toggle.click()
+            tab.wait_for_function(f"({shown})()", timeout=5000)
+        except PlaywrightTimeout:
+            problems.append("☰ does not hide and show the sidebar")
+        assert not problems, "\n".join([f"{page['doc']} at 1366 px:"] + problems)
+    finally:
+        tab.close()
+
+
+@browser
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p["doc"])
+def test_phone_page_never_scrolls_sideways_and_its_buttons_open_the_contents(
+        page, phone, site):
+    """390 px: the page is no wider than the screen (equations and tables scroll inside
+    their own box, visibly); ☰ opens the chapter list, the contents icon the sections."""
+    tab = _open(phone, f"{site}{page['doc']}.html")
+    try:
+        facts = layout_facts(tab)
+        problems = []
+        if facts["pageWidth"] > facts["viewport"]:
+            problems.append(f"the page scrolls sideways: {facts['pageWidth']} px on a "
+                            f"{facts['viewport']} px screen")
+        if not facts["titleFits"]:
+            problems.append(f"the title {facts['title']!r} is cut")
+        for block in facts["wideBlocks"]:
+            if block["overflowX"] not in ("auto", "scroll") or not block["marked"]:
+                problems.append(f"a wide {block['tag']} does not scroll visibly "
+                                f"(overflow-x {block['overflowX']}): {block['text']!r}")
+        problems += [f"figure: {p}" for p in figure_problems(facts)
+                     if "full size" not in p]
+        chapters = open_dialog(tab, ".primary-toggle", "#pst-primary-sidebar-modal",
+                               touch=True)
+        if not (chapters["open"] and any("notebooks/" in h for h in chapters["links"])):
+            problems.append(f"☰ does not open the chapter list: {chapters}")
+        tab.keyboard.press("Escape")
+        tab.wait_for_timeout(100)
+        if facts["sections"]:
+            sections = open_dialog(tab, ".secondary-toggle", "#pst-secondary-sidebar-modal",
+                                   touch=True)
+            here = f"{site}{page['doc']}.html#"
+            if not (sections["open"] and any(h.startswith(here) for h in sections["links"])):
+                problems.append(f"the contents icon does not open the sections: {sections}")
+        assert not problems, "\n".join([f"{page['doc']} at 390 px:"] + problems)
+    finally:
+        tab.close()
+
+
+def _contrast(fg: tuple[float, ...], bg: tuple[float, ...]) -> float:
+    def luminance(rgb):
+        c = [v / 255 for v in rgb[:3]]
+        c = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@browser
+def test_comments_look_unlike_numbers_in_both_themes(desktop, site):
+    tab = _open(desktop, f"{site}{(CHAPTERS[0] if CHAPTERS else PAGES[0])['doc']}.html")
+    try:
+        for theme in ("light", "dark"):
+            set_theme(tab, theme)
+            colours = tab.evaluate("""() => {
+              const pre = document.querySelector('div.highlight pre');
+              const rgb = c => c.match(/[\\d.]+/g).map(Number);
+              const span = cls => { const s = document.createElement('span');
+                s.className = cls; s.textContent = '1'; pre.appendChild(s);
+                const st = getComputedStyle(s); const out = [rgb(st.color), st.fontStyle];
+                s.remove(); return out; };
+              let bg = pre.closest('div.highlight');
+              return {comment: span('c1'), number: span('mi'),
+                      background: rgb(getComputedStyle(bg).backgroundColor)};
+            }""")
+            (comment, style), (number, _) = colours["comment"], colours["number"]
+            assert comment != number or style == "italic", f"{theme}: comments like numbers"
+            assert sum(abs(a - b) for a, b in zip(comment, number)) > 60, (
+                f"{theme}: comment colour {comment} too close to numbers {number}")
+            assert _contrast(comment, colours["background"]) >= 4.5, f"{theme}: {colours}"
+    finally:
+        tab.close()
+
+
+@browser
+def test_search_snippets_show_no_tex_delimiters(desktop, site):
+    tab = _open(desktop, f"{site}search.html?q=gradient")
+    try:
+        tab.wait_for_function("document.querySelectorAll('#search-results li').length > 3 "
+                              "&& document.querySelectorAll('#search-results p.context')"
+                              ".length > 3", timeout=30_000)
+        tab.wait_for_timeout(500)
+        snippets = tab.eval_on_selector_all("#search-results p.context",
+                                            "ps => ps.map(p => p.textContent)")
+        assert snippets
+        raw = [s for s in snippets if re.search(r"\\[()\[\]]", s)]
+        assert not raw, f"snippets with raw TeX: {raw[:2]}"
+    finally:
+        tab.close()
+
+
+def _built(doc: str) -> str:
+    return (HTML / f"{doc}.html").read_text(encoding="utf-8")
+
+
+@browser
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p["doc"])
+def test_page_has_link_preview_favicon_last_updated_and_edit_button(page):
+    text = _built(page["doc"])
+    for prop in ("og:title", "og:description", "og:image", "og:url"):
+        assert re.search(rf'<meta property="{prop}" content="[^"]+"', text), prop
+    assert re.search(r'<link rel="icon" href="[^"]*favicon\.svg"', text)
+    assert re.search(r"Last updated on \d{1,2} \w+ \d{4}", text)
+    branch = CONFIG["repository"]["branch"]
+    assert f"{REPOSITORY}/edit/{branch}/{source_of(page['doc']).relative_to(ROOT).as_posix()}" \
+        in text, "no suggest-an-edit link"
+
+
+@browser
+def test_landing_page_links_the_pdf_and_how_to_page_the_notebooks_zip():
+    import zipfile
+
+    from tools.bookext import BOOK_PDF, NOTEBOOKS_ZIP
+
+    assert f'href="../{BOOK_PDF}"' in _built(PAGES[0]["doc"])
+    assert f'href="../{NOTEBOOKS_ZIP}"' in _built("book/how_to_use")
+    names = set(zipfile.ZipFile(HTML / NOTEBOOKS_ZIP).namelist())
+    for folder in ("notebooks", "exercises", "solutions"):
+        for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
+            assert f"mlp-pytorch-notebooks/{folder}/{path.name}" in names
+
+
+@browser
+def test_glossary_has_an_a_to_z_index_and_links_back_to_chapters():
+    text = _built("book/glossary")
+    nav = re.search(r'<nav class="glossary-az"[^>]*>(.*?)</nav>', text, re.S)
+    assert nav, "no A-Z index"
+    letters = re.findall(r'<a href="#([^"]+)">([A-Z])</a>', nav[1])
+    assert len(letters) >= 10
+    ids = set(re.findall(r'id="([^"]+)"', text))
+    assert all(anchor in ids for anchor, _ in letters)
+    assert {t[0].upper() for t in glossary_terms()} == {letter for _, letter in letters}
+    used = re.findall(r'<p class="glossary-used-in">(.*?)</p>', text, re.S)
+    assert len(used) >= len(glossary_terms()) // 2, "few terms link back to chapters"
+    for para in used:
+        assert re.search(r'href="\.\./notebooks/\d\d_\w+\.html"', para)
+
+
+@browser
+def test_citations_and_bibliography_labels_read_the_same():
+    refs = _built("book/references")
+    labels = {m[0]: re.sub(r"<[^>]+>", "", m[1]) for m in re.finditer(
+        r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">'
+        r'\]</span></span>', refs)}
+    entries = dict(re.findall(r'id="(id\d+)"[^>]*>\s*<span class="label"><span '
+                              r'class="fn-bracket">\[</span>(.*?)<span', refs))
+    assert entries and all(re.search(r", \d{4}[a-z]?$", label) for label in entries.values()), (
+        f"labels not 'Author, year': {list(entries.values())[:3]}")
+    checked = 0
+    for page in PAGES:
+        for anchor, text in re.findall(
+                r'<a class="reference internal" href="[^"]*references\.html#(id\d+)"[^>]*>'
+                r"(.*?)</a>", _built(page["doc"])):
+            if anchor in entries:
+                assert html_text(text) == html_text(entries[anchor]), (page["doc"], text)
+                checked += 1
+    assert checked >= len(REQUIRED_REFERENCES), f"only {checked} citations checked"
+    assert labels or entries
+
+
+def html_text(fragment: str) -> str:
+    import html as html_module
+
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", "", fragment)).split())
+
+
+@browser
+def test_pdf_has_the_whole_book_with_an_outline_and_embedded_fonts():
+    from pypdf import PdfReader
+
+    pdf = ROOT / "_build" / "pdf" / "book.pdf"
+    assert pdf.exists(), "run `make pdf`"
+    reader = PdfReader(pdf)
+    assert len(reader.pages) >= 2 * len(PAGES), f"only {len(reader.pages)} pages"
+
+    def titles(outline):
+        for item in outline:
+            yield from titles(item) if isinstance(item, list) else [item.title]
+
+    # Chromium drops the spaces at line breaks of long headings: compare without spaces.
+    outline = ["".join(t.split()) for t in titles(reader.outline)]
+    for page in PAGES:
+        if page["part"]:
+            assert "".join(page["part"].split()) in outline, f"no bookmark for {page['part']}"
+    for path in CHAPTER_FILES:
+        title = "".join(markdown_of(path).splitlines()[0].lstrip("# ").split())
+        assert any(title in t for t in outline), f"no bookmark for {title!r}"
+    fonts, images = {}, 0
+    for k, sheet in enumerate(reader.pages):
+        resources = sheet.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor")
+            if font.get("/Subtype") == "/Type0":
+                descriptor = font["/DescendantFonts"][0].get_object().get("/FontDescriptor")
+            embedded = font.get("/Subtype") == "/Type3" or (descriptor is not None and any(
+                key in descriptor.get_object() for key in ("/FontFile", "/FontFile2",
+                                                          "/FontFile3")))
+            fonts[str(font.get("/BaseFont", f"Type3 on page {k}"))] = embedded
+        images += sum(1 for x in (resources.get("/XObject") or {}).values()
+                      if x.get_object().get("/Subtype") == "/Image")
+    assert fonts and all(fonts.values()), f"fonts not embedded: {fonts}"
+    assert images >= len(CHAPTERS), f"only {images} images"
+    first = reader.pages[0].extract_text()
+    assert CONFIG["title"] in " ".join(first.split())
+    sample = " ".join(reader.pages[k].extract_text() for k in range(0, len(reader.pages), 25))
+    assert "\\frac" not in sample and "\\(" not in sample, "maths printed as TeX source"
+
+
+@browser
+def test_screenshots_of_the_phone_navigation_and_a_chapter_at_both_widths(
+        desktop, phone, site):
+    out = SCREENSHOTS / "after"
+    out.mkdir(parents=True, exist_ok=True)
+    doc = next((p["doc"] for p in CHAPTERS if "05_" in p["doc"]),
+               CHAPTERS[0]["doc"] if CHAPTERS else PAGES[0]["doc"])
+    for name, ctx in (("desktop", desktop), ("phone", phone)):
+        for theme in ("light", "dark"):
+            tab = _open(ctx, f"{site}{doc}.html")
+            try:
+                set_theme(tab, theme)
+                layout_facts(tab)
+                tab.screenshot(path=str(out / f"chapter_{name}_{theme}.png"))
+                if name == "phone" and theme == "light":
+                    open_dialog(tab, ".primary-toggle", "#pst-primary-sidebar-modal",
+                                touch=True)
+                    tab.screenshot(path=str(out / "nav_phone_chapters.png"))
+                    tab.keyboard.press("Escape")
+                    open_dialog(tab, ".secondary-toggle", "#pst-secondary-sidebar-modal",
+                                touch=True)
+                    tab.screenshot(path=str(out / "nav_phone_contents.png"))
+            finally:
+                tab.close()
+    assert len(list(out.glob("*.png"))) >= 6
+
+
+# --- The reader's view of the code, the bibliography labels, the citation file ----------------
+
+def test_solution_markers_and_smoke_notes_leave_the_code_shown_to_readers():
+    from docutils import nodes
+
+    from tools.bookext import tidy_code_for_readers
+
+    source = ('EPOCHS = 50  # passes before the perceptron gives up; smoke: 5\n'
+              'N_SEEDS = 3  # smoke: 1\n'
+              'def f(x):\n'
+              '    ### BEGIN SOLUTION: Exercise 1: double it\n'
+              '    return 2 * x\n'
+              '    ### END SOLUTION\n')
+
+    def shown(docname):
+        block = nodes.literal_block(source, source)
+        cell = nodes.container(nb_element="cell_code_source")
+        cell += block
+        doctree = nodes.document(None, None)
+        doctree += cell
+
+        class App:
+            class env:
+                pass
+        App.env.docname = docname
+        tidy_code_for_readers(App, doctree)
+        assert block.rawsource == block.astext()  # else Sphinx would not highlight it
+        return block.astext()
+
+    solution = shown("solutions/01_perceptron")
+    assert solution == ("EPOCHS = 50  # passes before the perceptron gives up\n"
+                        "N_SEEDS = 3\n"
+                        "def f(x):\n"
+                        "    return 2 * x\n")
+    chapter = shown("notebooks/01_perceptron")
+    assert "smoke" not in chapter and "BEGIN SOLUTION" in chapter  # only solutions/ strip
+
+
+def test_bibliography_labels_read_author_comma_year_like_the_citations():
+    from pybtex.database import parse_string
+    from pybtex.plugin import find_plugin
+
+    from tools.bookext import register_author_year_style
+
+    register_author_year_style()
+    bib = parse_string("""
+    @misc{a, author = {Rosenblatt, Frank}, title = {P}, year = {1958}}
+    @misc{b, author = {Glorot, Xavier and Bengio, Yoshua}, title = {U}, year = {2010}}
+    @misc{c, author = {Rumelhart, D. and Hinton, G. and Williams, R.}, title = {L},
+             year = {1986}}
+    @misc{d, author = {Alpaydin, E. and Kaynak, C.}, title = {A}, year = {1998}}
+    @misc{e, author = {Alpaydin, E. and Kaynak, C.}, title = {B}, year = {1998}}
+    """, "bibtex")
+    style = find_plugin("pybtex.style.formatting", "authoryear")()
+    labels = {e.key: e.label for e in style.format_entries(bib.entries.values())}
+    assert labels == {"a": "Rosenblatt, 1958", "b": "Glorot and Bengio, 2010",
+                      "c": "Rumelhart et al., 1986", "d": "Alpaydin and Kaynak, 1998a",
+                      "e": "Alpaydin and Kaynak, 1998b"}
+    assert bib.entries["e"].fields["year"] == "1998b"  # the citation in the text follows
+
+
+def test_citation_file_names_the_book_and_its_repository():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0"
+    assert cff["repository-code"] == REPOSITORY
+    assert cff["title"].startswith(CONFIG["title"])
+    intro = markdown_of(ROOT / "book" / "intro.md")
+    assert "## How to cite this book" in intro and cff["url"] in intro
+    assert "{book-pdf}" in intro and "{download-all}" in markdown_of(
+        ROOT / "book" / "how_to_use.md")

@@ -203,7 +203,7 @@ def write_notebooks_zip(app: Sphinx, exception) -> None:
     Only the folders whose pages are part of this build go in, so the student edition's
     zip has no solutions/.
     """
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name not in ("html", "dirhtml"):
         return
     root = Path(app.srcdir)
     docs = sorted(d for d in app.env.found_docs if d.split("/")[0] in FOLDERS)
