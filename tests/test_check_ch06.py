@@ -1,67 +1,212 @@
-"""Chapter 6 checks: each accepts a correct answer and rejects plausible wrong ones."""
+"""Chapter 6 checks: the correct answers each accepts and the mistakes each rejects."""
 
 import math
 
+import numpy as np
 import torch
+from torch.utils.data import DataLoader, RandomSampler
+
+from mlpbook import train
+
+# --- Exercise 1: iterations per epoch ------------------------------------------------
 
 
 def iterations_ok(n, batch_size, drop_last):
     return n // batch_size if drop_last else math.ceil(n / batch_size)
 
 
-def batches_ok(n, batch_size, seed, epoch):
-    generator = torch.Generator().manual_seed(seed + epoch)
+def iterations_numpy(n, batch_size, drop_last):
+    """NumPy's ceil and floor: a NumPy integer, which is a whole number too."""
+    count = np.floor(n / batch_size) if drop_last else np.ceil(n / batch_size)
+    return np.int64(count)
+
+
+def iterations_remainder(n, batch_size, drop_last):
+    full, rest = divmod(n, batch_size)
+    return full + (1 if rest and not drop_last else 0)
+
+
+# --- Exercise 2: the batches of an epoch ---------------------------------------------
+
+
+def batches_ok(n, batch_size, seed, epoch, *, rule=train.epoch_seed):
+    generator = torch.Generator().manual_seed(rule(seed, epoch))
     return list(torch.randperm(n, generator=generator).split(batch_size))
 
 
-def epoch_ok(model, loss_fn, optimizer, X, y, batch_size, generator, *, zero_grad=True,
-             weighted=True, shuffle=True, step_first=False):
-    model.train()
-    order = torch.randperm(len(X), generator=generator) if shuffle else torch.arange(len(X))
-    losses, sizes = [], []
-    for idx in order.split(batch_size):
-        if zero_grad:
+def batches_loader(n, batch_size, seed, epoch):
+    """A DataLoader shuffling with its own seeded generator."""
+    generator = torch.Generator().manual_seed(train.epoch_seed(seed, epoch))
+    return list(DataLoader(range(n), batch_size=batch_size, shuffle=True,
+                           generator=generator))
+
+
+def batches_loader_sampler(n, batch_size, seed, epoch):
+    """A DataLoader whose sampler (and worker seed) draw from seeded generators."""
+    generator = torch.Generator().manual_seed(train.epoch_seed(seed, epoch))
+    sampler = RandomSampler(range(n), generator=generator)
+    loader = DataLoader(range(n), batch_size=batch_size, sampler=sampler,
+                        generator=torch.Generator())
+    return [b.tolist() for b in loader]
+
+
+def batches_forked(n, batch_size, seed, epoch):
+    """The global generator, seeded inside fork_rng, which restores its state."""
+    with torch.random.fork_rng():
+        torch.manual_seed(train.epoch_seed(seed, epoch))
+        order = torch.randperm(n)
+    return [order[k:k + batch_size] for k in range(0, n, batch_size)]
+
+
+def batches_seeding_global(n, batch_size, seed, epoch):
+    torch.manual_seed(train.epoch_seed(seed, epoch))  # forbidden: the global state
+    return list(torch.randperm(n).split(batch_size))
+
+
+def batches_loader_global_worker_seed(n, batch_size, seed, epoch):
+    """A sampler with its own generator, but the loader draws its worker seed from the
+    global generator, which it changes."""
+    generator = torch.Generator().manual_seed(train.epoch_seed(seed, epoch))
+    sampler = RandomSampler(range(n), generator=generator)
+    return list(DataLoader(range(n), batch_size=batch_size, sampler=sampler))
+
+
+# --- Exercise 3: the error of a mini-batch gradient -----------------------------------
+
+
+def error_ok(G, batch_size, *, correction="exact", root=True, relative=True):
+    G = G.double()
+    n = len(G)
+    g = G.mean(0)  # (P,)
+    spread = (G - g).pow(2).sum(1).mean()  # mean ||g_i - g||^2
+    factor = {"exact": (n - batch_size) / (n - 1), "none": 1.0,
+              "over n": (n - batch_size) / n}[correction]
+    squared = spread / batch_size * factor
+    value = squared.sqrt() if root else squared
+    return (value / g.norm() if relative else value).item()
+
+
+def error_sample_variance(G, batch_size):
+    """The same formula written with the sample variance S^2 (divisor N - 1)."""
+    n = G.shape[0]
+    g = G.double().mean(0)
+    s2 = ((G.double() - g) ** 2).sum() / (n - 1)
+    return torch.sqrt(s2 / batch_size * (1 - batch_size / n)) / torch.linalg.norm(g)
+
+
+def error_by_enumeration(G, batch_size):
+    """Exact too: the average over every possible batch (only for small N)."""
+    import itertools
+
+    G = G.double()
+    g = G.mean(0)
+    errors = [((G[list(i)].mean(0) - g) ** 2).sum()
+              for i in itertools.combinations(range(len(G)), batch_size)]
+    return float(torch.stack(errors).mean().sqrt() / g.norm())
+
+
+# --- Exercise 4: evaluation over a loader ---------------------------------------------
+
+
+def evaluate_ok(model, loss_fn, loader, *, eval_mode=True, no_grad=True, restore=True,
+                weighted=True, dim=1, as_tensor=False):
+    was_training = model.training
+    if eval_mode:
+        model.eval()
+    context = torch.no_grad() if no_grad else torch.enable_grad()
+    total, correct, count, batch_losses = 0.0, 0, 0, []
+    with context:
+        for xb, yb in loader:
+            logits = model(xb)  # (batch, C)
+            loss = loss_fn(logits, yb)
+            batch_losses.append(loss)
+            total += loss.item() * len(yb)
+            if dim == 1:
+                correct += (logits.argmax(dim=1) == yb).sum().item()
+            else:
+                correct += (logits.argmax(dim=0)[: len(yb)] == yb[: logits.shape[1]]
+                            ).sum().item()
+            count += len(yb)
+    if restore:
+        model.train(was_training)
+    mean = total / count if weighted else sum(v.item() for v in batch_losses) / len(
+        batch_losses)
+    if as_tensor:
+        return sum(v * len(b) for v, (_, b) in zip(batch_losses, loader)) / count, \
+            torch.tensor(correct / count)
+    return mean, correct / count
+
+
+def evaluate_inference_mode(model, loss_fn, loader):
+    was_training = model.training
+    model.eval()
+    losses, hits, n = [], [], 0
+    with torch.inference_mode():
+        for xb, yb in loader:
+            logits = model(xb)
+            losses.append(loss_fn(logits, yb) * len(yb))
+            hits.append((logits.argmax(1) == yb).sum())
+            n += len(yb)
+    model.train(mode=was_training)
+    return (torch.stack(losses).sum() / n).item(), (torch.stack(hits).sum() / n).item()
+
+
+def evaluate_always_train_after(model, loss_fn, loader):
+    out = evaluate_ok(model, loss_fn, loader)
+    model.train()  # wrong when the model was in evaluation mode
+    return out
+
+
+# --- Exercise 5: the debugged training epoch -----------------------------------------
+
+
+def epoch_ok(model, loss_fn, optimizer, loader, *, train_mode=True, zero_grad=True,
+             softmax_dim=None, item=True, weighted=True, zero_after_backward=False):
+    if train_mode:
+        model.train()
+    total, count, losses = 0.0, 0, []
+    for xb, yb in loader:
+        if zero_grad and not zero_after_backward:
             optimizer.zero_grad()
-        loss = loss_fn(model(X[idx]), y[idx])
-        if step_first:
-            optimizer.step()
+        logits = model(xb)  # (batch, C)
+        if softmax_dim is not None:
+            logits = torch.log(torch.softmax(logits, dim=softmax_dim))
+        loss = loss_fn(logits, yb)
         loss.backward()
-        if not step_first:
-            optimizer.step()
+        if zero_after_backward:
+            optimizer.zero_grad()
+        optimizer.step()
         losses.append(loss.item())
-        sizes.append(len(idx))
-    if weighted:
-        return sum(v * s for v, s in zip(losses, sizes)) / len(X)
-    return sum(losses) / len(losses)
+        total = total + (loss.item() if item else loss) * len(yb)
+        count += len(yb)
+    return total / count if weighted else sum(losses) / len(losses)
 
 
-def stopping_ok(val_losses, patience, *, strict=True, offset=0, one_based=True):
-    best, best_epoch, wait = math.inf, 0, 0
-    for epoch, loss in enumerate(val_losses, start=1 if one_based else 0):
-        if loss < best or (not strict and loss <= best):
-            best, best_epoch, wait = loss, epoch, 0
-        else:
-            wait += 1
-            if wait >= patience + offset:
-                return epoch, best_epoch
-    return len(val_losses) - (0 if one_based else 1), best_epoch
-
-
-def restore_ok(path, model, optimizer, *, load_model=True, load_optimizer=True, shift=0):
-    saved = torch.load(path, weights_only=True)
-    if load_model:
-        model.load_state_dict(saved["model"])
-    if load_optimizer:
-        optimizer.load_state_dict(saved["optimizer"])
-    return saved["epoch"] + shift
+def epoch_model_zero_grad_and_log_softmax(model, loss_fn, optimizer, loader):
+    """model.zero_grad() instead of the optimiser's, and log-probabilities over the
+    classes, which cross-entropy accepts unchanged: both are fine."""
+    model.train()
+    total = 0.0
+    for xb, yb in loader:
+        model.zero_grad(set_to_none=False)
+        loss = loss_fn(torch.log_softmax(model(xb), dim=1), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach().item() * xb.shape[0]
+    return total / len(loader.dataset)
 
 
 CORRECT = {
-    "iterations_per_epoch": iterations_ok,
-    "epoch_batches": batches_ok,
-    "train_one_epoch": epoch_ok,
-    "early_stopping_epochs": stopping_ok,
-    "restore_checkpoint": restore_ok,
+    "iterations_per_epoch": {"reference": iterations_ok, "numpy integers": iterations_numpy,
+                             "divmod": iterations_remainder},
+    "epoch_batches": {"reference": batches_ok, "seeded DataLoader": batches_loader,
+                      "DataLoader with a seeded sampler": batches_loader_sampler,
+                      "fork_rng": batches_forked},
+    "batch_gradient_error": {"reference": error_ok, "sample variance": error_sample_variance,
+                             "enumeration": error_by_enumeration},
+    "evaluate_loader": {"reference": evaluate_ok, "inference_mode": evaluate_inference_mode},
+    "train_one_epoch": {"reference": epoch_ok,
+                        "model.zero_grad and log_softmax": epoch_model_zero_grad_and_log_softmax},
 }
 
 MUTANTS = {
@@ -70,31 +215,47 @@ MUTANTS = {
         "ignores drop_last": lambda n, b, drop_last: math.ceil(n / b),
         "a float": lambda n, b, drop_last: n / b,
         "one too many": lambda n, b, drop_last: n // b + 1,
+        "a bool for n < batch_size": lambda n, b, drop_last: (
+            n >= b if n < b else iterations_ok(n, b, drop_last)),
     },
     "epoch_batches": {
+        "seed + epoch, the first edition's rule": lambda n, b, seed, epoch: batches_ok(
+            n, b, seed, epoch, rule=lambda s, e: s + e),
         "ignores the epoch": lambda n, b, seed, epoch: batches_ok(n, b, seed, 0),
         "no shuffle": lambda n, b, seed, epoch: list(torch.arange(n).split(b)),
         "global random state": lambda n, b, seed, epoch: list(torch.randperm(n).split(b)),
+        "seeds the global random state": batches_seeding_global,
+        "loader drawing its worker seed from the global state":
+            batches_loader_global_worker_seed,
         "one sample per batch": lambda n, b, seed, epoch: batches_ok(n, 1, seed, epoch),
+        "drops the last batch": lambda n, b, seed, epoch: [
+            x for x in batches_ok(n, b, seed, epoch) if len(x) == b] or
+            batches_ok(n, b, seed, epoch)[:1],
+    },
+    "batch_gradient_error": {
+        "with replacement (no correction)": lambda G, b: error_ok(G, b, correction="none"),
+        "correction (N - B) / N": lambda G, b: error_ok(G, b, correction="over n"),
+        "squared error": lambda G, b: error_ok(G, b, root=False),
+        "not relative": lambda G, b: error_ok(G, b, relative=False),
+    },
+    "evaluate_loader": {
+        "forgets eval()": lambda *a: evaluate_ok(*a, eval_mode=False),
+        "records a graph": lambda *a: evaluate_ok(*a, no_grad=False),
+        "leaves the model in evaluation mode": lambda *a: evaluate_ok(*a, restore=False),
+        "always switches to training mode after": evaluate_always_train_after,
+        "unweighted mean of batch losses": lambda *a: evaluate_ok(*a, weighted=False),
+        "argmax over the batch": lambda *a: evaluate_ok(*a, dim=0),
+        "returns tensors": lambda *a: evaluate_ok(*a, as_tensor=True),
     },
     "train_one_epoch": {
+        "forgets model.train()": lambda *a: epoch_ok(*a, train_mode=False),
         "forgets zero_grad": lambda *a: epoch_ok(*a, zero_grad=False),
+        "softmax over the batch": lambda *a: epoch_ok(*a, softmax_dim=0),
+        "accumulates the loss tensor": lambda *a: epoch_ok(*a, item=False),
         "unweighted mean of batch losses": lambda *a: epoch_ok(*a, weighted=False),
-        "no shuffle": lambda *a: epoch_ok(*a, shuffle=False),
-        "steps before backward": lambda *a: epoch_ok(*a, step_first=True),
-    },
-    "early_stopping_epochs": {
-        "ties count as improvements": lambda v, p: stopping_ok(v, p, strict=False),
-        "stops one epoch late": lambda v, p: stopping_ok(v, p, offset=1),
-        "counts epochs from 0": lambda v, p: stopping_ok(v, p, one_based=False),
-        "never stops early": lambda v, p: (len(v), v.index(min(v)) + 1),
-    },
-    "restore_checkpoint": {
-        "forgets the optimiser": lambda *a: restore_ok(*a, load_optimizer=False),
-        "forgets the model": lambda *a: restore_ok(*a, load_model=False),
-        "returns the next epoch": lambda *a: restore_ok(*a, shift=1),
+        "zero_grad between backward and step": lambda *a: epoch_ok(
+            *a, zero_after_backward=True),
+        "the buggy loop as given": lambda *a: epoch_ok(
+            *a, train_mode=False, zero_grad=False, softmax_dim=0, item=False),
     },
 }
-
-# Each correct answer as its only variant, until the chapter lists its variants.
-CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}

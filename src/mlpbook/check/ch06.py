@@ -1,181 +1,353 @@
 """Checks for Chapter 6, "Training: epochs, mini-batches and the training loop".
 
-Conventions of the chapter: epochs and their shuffles follow ``train.fit``
-(a ``torch.Generator`` seeded with ``seed + epoch``, ``torch.randperm``, then
-``.split(batch_size)``); epochs are counted from 1 when reported; a checkpoint
-is a dict ``{"model": ..., "optimizer": ..., "epoch": ...}`` of state dicts.
+Conventions of the chapter: epoch ``e`` (from 0) of a run with seed ``seed`` is shuffled
+by a ``torch.Generator`` seeded with ``train.epoch_seed(seed, e)``, as ``train.fit``
+does; a mean loss over an epoch or a data set weights each batch's loss by its size; a
+model is trained in training mode and evaluated in evaluation mode without a graph, and an
+evaluation leaves the model in the mode it found it in.
+
+The test models of the last two checks hold a dropout layer (Chapter 7), whose output
+differs between the two modes, and a probe that records the mode and whether a graph is
+being recorded at each forward pass.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-import tempfile
-from pathlib import Path
+import numbers
 
 import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
-from ._common import callable_, ok, require, run
+from .. import train
+from ._common import callable_, ok, require, run, whole_number
 
-__all__ = ["iterations_per_epoch", "epoch_batches", "train_one_epoch",
-           "early_stopping_epochs", "restore_checkpoint"]
+__all__ = ["iterations_per_epoch", "epoch_batches", "batch_gradient_error",
+           "evaluate_loader", "train_one_epoch"]
 
+F64 = torch.float64
+
+
+# --- Exercise 1 -----------------------------------------------------------------------
 
 def iterations_per_epoch(fn) -> None:
-    """Check ``iterations_per_epoch(n, batch_size, drop_last)`` -> an int."""
+    """Check ``iterations_per_epoch(n, batch_size, drop_last)`` -> a whole number."""
+    import numpy as np
+
     callable_(fn)
-    cases = [(540, 32, False), (540, 32, True), (64, 64, False), (64, 64, True), (10, 64, False),
-             (10, 64, True), (1, 1, False), (1000, 7, True), (1000, 7, False)]
-    for n, batch, drop_last in cases:
-        expected = n // batch if drop_last else math.ceil(n / batch)
-        out = run(fn, n, batch, drop_last, what=f"n = {n}, batch_size = {batch}, "
-                                                f"drop_last = {drop_last}")
-        require(isinstance(out, int) and not isinstance(out, bool),
-                f"return a whole number (an int), not a {type(out).__name__}.")
-        require(out == expected, f"for n = {n}, batch_size = {batch}, drop_last = {drop_last}: "
-                "count the full batches, then decide what happens to the remainder.")
-    ok("iterations_per_epoch: correct with and without drop_last, including n < batch_size.")
+    cases = [(540, 32, False, 17), (540, 32, True, 16), (64, 64, False, 1),
+             (64, 64, True, 1), (10, 64, False, 1), (10, 64, True, 0), (1, 1, False, 1),
+             (1000, 7, True, 142), (1000, 7, False, 143),
+             (np.int64(100), np.int64(30), False, 4)]
+    for n, batch, drop_last, expected in cases:
+        case = f"n = {n}, batch_size = {batch}, drop_last = {drop_last}"
+        out = run(fn, n, batch, drop_last, what=case,
+                  hint="n and batch_size are whole numbers, drop_last a bool.")
+        value = whole_number(out, "the number of iterations")
+        if drop_last:
+            require(value == expected, "with drop_last=True the last batch is skipped "
+                    "when it is incomplete: count only the batches that are full.", case)
+        else:
+            require(value == expected, "without drop_last every sample is used: the "
+                    "remainder, if there is one, makes one more, smaller batch.", case)
+    ok("iterations_per_epoch: right with and without drop_last, n < batch_size too.")
 
 
-def _batches(n, batch_size, seed, epoch):
-    generator = torch.Generator().manual_seed(seed + epoch)
-    return list(torch.randperm(n, generator=generator).split(batch_size))
+# --- Exercise 2 -----------------------------------------------------------------------
+
+def _index_batches(out) -> list[list[int]] | None:
+    """``out`` as a list of lists of ints, or None when it is not a list of batches."""
+    if not isinstance(out, (list, tuple)):
+        return None
+    batches = []
+    for batch in out:
+        if isinstance(batch, torch.Tensor) and batch.ndim == 1 and \
+                not batch.is_floating_point():
+            batches.append([int(i) for i in batch.tolist()])
+        elif isinstance(batch, (list, tuple)) and all(
+                isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in batch):
+            batches.append([int(i) for i in batch])
+        else:
+            return None
+    return batches
+
+
+def _permutation_batches(n, batch, seed) -> list[list[int]]:
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return [b.tolist() for b in order.split(batch)]
+
+
+def _loader_batches(n, batch, seed) -> list[list[int]]:
+    loader = DataLoader(range(n), batch_size=batch, shuffle=True,
+                        generator=torch.Generator().manual_seed(seed))
+    return [b.tolist() for b in loader]
+
+
+def _shuffles(n, batch, seed) -> list[list[list[int]]]:
+    """The two accepted ways to shuffle with a generator seeded with ``seed``."""
+    return [_permutation_batches(n, batch, seed), _loader_batches(n, batch, seed)]
 
 
 def epoch_batches(fn) -> None:
-    """Check ``epoch_batches(n, batch_size, seed, epoch)`` -> a list of index tensors."""
+    """Check ``epoch_batches(n, batch_size, seed, epoch)`` -> a list of index batches."""
     callable_(fn)
-    for n, batch, seed, epoch in [(10, 4, 0, 0), (10, 4, 0, 1), (10, 4, 3, 1), (33, 8, 7, 5),
-                                  (5, 5, 1, 2)]:
-        torch.manual_seed(1234)  # the global state must not matter
-        out = run(fn, n, batch, seed, epoch, what=f"n = {n}, batch_size = {batch}, "
-                                                  f"seed = {seed}, epoch = {epoch}")
-        require(isinstance(out, (list, tuple)) and all(isinstance(b, torch.Tensor) for b in out),
-                "return a list of index tensors, one per batch.")
-        expected = _batches(n, batch, seed, epoch)
-        require([len(b) for b in out] == [len(b) for b in expected],
-                f"cut the permutation into batches of {batch}; only the last may be smaller.")
-        require(all(torch.equal(b.long(), e) for b, e in zip(out, expected)),
-                "shuffle with your own torch.Generator seeded with seed + epoch, as train.fit "
-                "does, so that the global random state and earlier epochs do not matter.")
-    ok("epoch_batches: the same batches as train.fit for 5 settings.")
+    cases = [(10, 4, 0, 0), (10, 4, 0, 1), (10, 4, 3, 1), (33, 8, 7, 5), (5, 5, 1, 2),
+             (12, 5, 2, 3)]
+    for n, batch, seed, epoch in cases:
+        case = f"n = {n}, batch_size = {batch}, seed = {seed}, epoch = {epoch}"
+        torch.manual_seed(1234)
+        state = torch.get_rng_state()
+        out = run(fn, n, batch, seed, epoch, what=case,
+                  hint="n, batch_size, seed and epoch are whole numbers.")
+        require(torch.equal(torch.get_rng_state(), state),
+                "your function changed the global random state. Draw from a "
+                "torch.Generator of your own (a DataLoader given generator=... does too), "
+                "without calling torch.manual_seed: train.fit neither uses nor changes "
+                "the global state.", case)
+        batches = _index_batches(out)
+        require(batches is not None, "return a list of batches, each a 1-D tensor (or a "
+                "list) of sample indices.", case)
+        sizes = [len(b) for b in batches]
+        require(sizes and all(s == batch for s in sizes[:-1]) and 0 < sizes[-1] <= batch,
+                f"cut the epoch into batches of {batch}; only the last may be smaller.",
+                case)
+        flat = [i for b in batches for i in b]
+        require(sorted(flat) == list(range(n)), "an epoch uses every sample exactly once: "
+                "the batches together must hold each index 0 to n - 1 once.", case)
+        if batches in _shuffles(n, batch, train.epoch_seed(seed, epoch)):
+            continue
+        require(flat != list(range(n)), "shuffle the indices: fit draws a fresh random "
+                "order every epoch.", case)
+        require(batches not in _shuffles(n, batch, seed + epoch),
+                "this is the order of the first edition's rule, seed + epoch, under which "
+                "run 1 at epoch 0 repeats run 0 at epoch 1. Derive each epoch's seed with "
+                "train.epoch_seed(seed, epoch).", case)
+        require(epoch == 0 or batches not in _shuffles(n, batch, train.epoch_seed(seed, 0)),
+                "every epoch of a run gets its own order: the generator's seed must depend "
+                "on the epoch as well as on the run's seed.", case)
+        require(False, "seed a torch.Generator with train.epoch_seed(seed, epoch), then "
+                "draw the order with torch.randperm(n, generator=...) as fit does, or let "
+                "a DataLoader given that generator shuffle.", case)
+    ok("epoch_batches: fit's shuffles in 6 settings, the global state untouched.")
 
 
-def _toy(seed=0):
+# --- Exercise 3 -----------------------------------------------------------------------
+
+def _exact_error(G: torch.Tensor, batch: int) -> float:
+    """The relative RMS error of a batch mean, averaged over every possible batch."""
+    g = G.mean(0)
+    squared = [(G[list(idx)].mean(0) - g).pow(2).sum().item()
+               for idx in itertools.combinations(range(len(G)), batch)]
+    return math.sqrt(sum(squared) / len(squared)) / g.norm().item()
+
+
+def _float(value, what: str) -> float:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    require(isinstance(value, numbers.Real) and not isinstance(value, bool),
+            f"{what} should be one number (a float), not a {type(value).__name__}.")
+    return float(value)
+
+
+def batch_gradient_error(fn) -> None:
+    """Check ``batch_gradient_error(G, batch_size)`` -> the relative RMS error.
+
+    ``G`` (N, P) holds one gradient per sample; a batch of ``batch_size`` distinct samples
+    is drawn uniformly at random (without replacement); the answer is
+    ``sqrt(E ||mean of the batch - mean of all||^2) / ||mean of all||``, exact, checked
+    against the average over every possible batch.
+    """
+    callable_(fn)
+    g = torch.Generator().manual_seed(6)
+    cases = []
+    for n, p in [(6, 3), (9, 4)]:
+        G = torch.randn(n, p, generator=g, dtype=F64) + 0.3  # (n, p), mean not zero
+        cases += [(G, n, "the whole set")] + [(G, 1, "one sample")] + \
+                 [(G, b, "") for b in range(2, n)]
+    G32 = (torch.randn(7, 5, generator=g) + 0.5).float()
+    cases.append((G32, 3, "float32 gradients"))
+    for G, batch, note in cases:
+        n = len(G)
+        case = f"N = {n} samples, P = {G.shape[1]} parameters, batch_size = {batch}"
+        out = run(fn, G.clone(), batch, what=case,
+                  hint="G is a tensor (N, P), one gradient per row; batch_size an int.")
+        value = _float(out, "the relative error")
+        expected = _exact_error(G.to(F64), batch)
+        tolerance = 1e-4 if G.dtype == torch.float32 else 1e-8
+        if note == "the whole set":
+            require(abs(value) <= 1e-6, "a batch of all N samples, drawn without "
+                    "replacement, is the whole set: its gradient has no error at all. "
+                    "Your formula should say so.", case)
+        elif note == "one sample":
+            require(abs(value - expected) <= tolerance * max(1.0, expected),
+                    "a batch of one sample: its squared error, averaged over the samples, "
+                    "is the mean of ||g_i - g||^2; the relative error is the root of that "
+                    "over ||g||.", case)
+        else:
+            require(abs(value - expected) <= tolerance * max(1.0, expected),
+                    "between one sample and the whole set the error must fall as the "
+                    "samples of a batch are drawn without replacement: write the variance "
+                    "of the mean of B distinct samples out of N.", case)
+    ok("batch_gradient_error: exact for every batch size, in float64 and float32.")
+
+
+# --- Exercises 4 and 5: test models that show their mode ------------------------------
+
+class _Probe(nn.Module):
+    """Records, at each forward pass, the mode and whether autograd records a graph."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls: list[tuple[bool, bool]] = []
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled()))
+        return x
+
+
+def _test_model(seed: int) -> nn.Sequential:
     torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2))
-    gen = torch.Generator().manual_seed(seed + 100)
-    X = torch.randn(23, 3, generator=gen)  # 23 rows: the last batch is smaller
-    y = torch.randint(0, 2, (23,), generator=gen)
-    return model, X, y
+    return nn.Sequential(_Probe(), nn.Linear(3, 16), nn.ReLU(), nn.Dropout(0.3),
+                         nn.Linear(16, 4))  # (batch, 3) -> (batch, 4) logits
 
 
-def _reference_epoch(model, loss_fn, optimizer, X, y, batch_size, generator):
+def _data(seed: int, n: int):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 3, generator=g)  # (n, 3)
+    y = torch.randint(0, 4, (n,), generator=g)  # (n,) int64 labels
+    return X, y
+
+
+def evaluate_loader(fn) -> None:
+    """Check ``evaluate_loader(model, loss_fn, loader)`` -> ``(mean loss, accuracy)``."""
+    callable_(fn)
+    X, y = _data(8, 30)
+    loss_fn = nn.CrossEntropyLoss()
+    for start_training in (True, False):
+        model = _test_model(3)
+        model.train(start_training)
+        loader = DataLoader(TensorDataset(X, y), batch_size=7)  # 7, 7, 7, 7 and 2
+        case = (f"a model with dropout, in {'training' if start_training else 'evaluation'}"
+                " mode, 30 samples in batches of 7")
+        out = run(fn, model, loss_fn, loader, what=case,
+                  hint="iterate over the loader: each item is a pair (xb, yb).")
+        calls = model[0].calls
+        require(bool(calls), "run the model on the batches of the loader.", case)
+        require(not any(training for training, _ in calls), "the model ran in training "
+                "mode, so its dropout layer was active: switch to evaluation mode first.",
+                case)
+        require(not any(recording for _, recording in calls), "autograd recorded a graph "
+                "during your evaluation: run the forward passes under torch.no_grad() or "
+                "torch.inference_mode().", case)
+        require(model.training == start_training, "leave the model in the mode it was in "
+                "when your function was called: note model.training first, then restore "
+                "it.", case)
+        require(isinstance(out, tuple) and len(out) == 2,
+                "return a pair (mean loss, accuracy).", case)
+        require(not any(isinstance(v, torch.Tensor) for v in out),
+                "return Python numbers, not tensors: .item() turns a one-element tensor "
+                "into a float.", case)
+        loss, accuracy = (_float(v, name) for v, name in zip(out, ("the loss",
+                                                                   "the accuracy")))
+        model.eval()
+        with torch.no_grad():
+            logits = model(X)  # (30, 4)
+            expected_loss = loss_fn(logits, y).item()
+            expected_accuracy = (logits.argmax(dim=1) == y).double().mean().item()
+            batch_losses = [loss_fn(logits[k:k + 7], y[k:k + 7]).item()
+                            for k in range(0, 30, 7)]
+        unweighted = sum(batch_losses) / len(batch_losses)
+        require(abs(loss - unweighted) > 1e-6 or abs(unweighted - expected_loss) < 1e-6,
+                "the last batch holds 2 samples, the others 7: weight each batch's mean "
+                "loss by its number of samples.", case)
+        require(abs(loss - expected_loss) < 1e-5, "the mean loss over the samples is not "
+                "right: add up each batch's loss times its size, then divide by the number "
+                "of samples.", case)
+        require(abs(accuracy - expected_accuracy) < 1e-6, "the accuracy is the fraction of "
+                "samples whose largest logit (over the classes, dim=1) is at the label.",
+                case)
+    ok("evaluate_loader: eval mode, no graph, mode restored, right loss and accuracy.")
+
+
+def _reference_epoch(model, loss_fn, optimizer, loader) -> None:
     model.train()
-    total = 0.0
-    for idx in torch.randperm(len(X), generator=generator).split(batch_size):
+    for xb, yb in loader:
         optimizer.zero_grad()
-        loss = loss_fn(model(X[idx]), y[idx])
-        loss.backward()
+        loss_fn(model(xb), yb).backward()
         optimizer.step()
-        total += loss.item() * len(idx)
-    return total / len(X)
 
 
 def train_one_epoch(fn) -> None:
-    """Check ``train_one_epoch(model, loss_fn, optimizer, X, y, batch_size, generator)``.
-
-    It runs one epoch of the training loop and returns the mean training loss.
-    """
+    """Check ``train_one_epoch(model, loss_fn, optimizer, loader)`` -> the mean loss."""
     callable_(fn)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    for batch, momentum in [(5, 0.0), (8, 0.9), (23, 0.0)]:
-        model, X, y = _toy()
-        ref, _, _ = _toy()
-        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=momentum)
-        ref_opt = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=momentum)
-        expected = _reference_epoch(ref, loss_fn, ref_opt, X, y, batch,
-                                    torch.Generator().manual_seed(3))
-        out = run(fn, model, loss_fn, opt, X, y, batch, torch.Generator().manual_seed(3),
-                  what=f"23 samples in batches of {batch}")
-        same = all(torch.allclose(p, q, atol=1e-6) for p, q in zip(model.parameters(),
-                                                                   ref.parameters()))
-        require(same, f"after one epoch in batches of {batch} the weights differ from the "
-                "reference: shuffle with the generator given, then for each batch clear the "
-                "gradients, forward, loss, backward and step, in that order.")
-        number = isinstance(out, (float, int)) or (isinstance(out, torch.Tensor)
-                                                    and out.numel() == 1)
-        require(number, f"return the mean loss as a float, not a {type(out).__name__}.")
-        require(math.isclose(float(out), expected, rel_tol=1e-5),
-                "return the mean loss over all samples: weight each batch's loss by the "
-                "batch's size, since the last batch may be smaller.")
-    ok("train_one_epoch: same weights and mean loss as the reference, with and without momentum.")
+    X, y = _data(9, 40)
+    loss_fn = nn.CrossEntropyLoss()
+    generator = torch.Generator()
+    loader = DataLoader(TensorDataset(X, y), batch_size=12, shuffle=True,
+                        generator=generator)  # batches of 12, 12, 12 and 4
+    case = "a model with dropout, left in evaluation mode, 40 samples in batches of 12"
+    model = _test_model(4).eval()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
+    record = {"accumulates": False, "loss_input": True, "losses": [], "output": None}
 
+    def keep_output(module, args, output):
+        record["output"] = output
 
-def _stopping(val_losses, patience):
-    best, best_epoch, wait = math.inf, 0, 0
-    for epoch, loss in enumerate(val_losses, start=1):
-        if loss < best:
-            best, best_epoch, wait = loss, epoch, 0
+    model.register_forward_hook(keep_output)
+    for p in model.parameters():
+        p.register_hook(lambda grad, p=p: record.__setitem__(
+            "accumulates", record["accumulates"] or (p.grad is not None and
+                                                     bool(p.grad.abs().sum() > 0))))
+
+    def watched_loss(logits, target):
+        loss = loss_fn(logits, target)
+        logits_of_model = record["output"]
+        if logits_of_model is not None and logits_of_model.shape == logits.shape:
+            expected = loss_fn(logits_of_model.detach(), target).item()
+            record["loss_input"] &= abs(loss.item() - expected) < 1e-5
         else:
-            wait += 1
-            if wait >= patience:
-                return epoch, best_epoch
-    return len(val_losses), best_epoch
+            record["loss_input"] = False
+        record["losses"].append((loss.item(), len(target)))
+        return loss
 
-
-def early_stopping_epochs(fn) -> None:
-    """Check ``early_stopping_epochs(val_losses, patience)`` -> ``(stop_epoch, best_epoch)``.
-
-    Epochs count from 1; the rule is ``train.fit``'s: stop when ``patience`` epochs in a row
-    have not improved strictly on the best loss so far.
-    """
-    callable_(fn)
-    cases = [([1.0, 0.8, 0.6, 0.5], 2), ([1.0, 0.5, 0.6, 0.7, 0.8, 0.9], 3),
-             ([1.0, 0.5, 0.5, 0.5, 0.4], 2), ([0.9, 0.7, 0.8, 0.6, 0.65, 0.7, 0.75, 0.5], 3),
-             ([0.3, 0.4], 1), ([0.5], 4)]
-    for losses, patience in cases:
-        out = run(fn, list(losses), patience, what=f"val_losses = {losses}, patience = {patience}")
-        require(isinstance(out, tuple) and len(out) == 2, "return a pair (stop_epoch, best_epoch).")
-        expected = _stopping(losses, patience)
-        require(tuple(int(v) for v in out) == expected,
-                f"for val_losses = {losses} and patience = {patience}: count epochs from 1, "
-                "count only strict improvements, and stop as soon as the epochs without "
-                "improvement reach the patience.")
-    ok("early_stopping_epochs: correct on 6 cases, including ties and runs that never stop.")
-
-
-def _checkpoint_setup(folder):
-    model, X, y = _toy(seed=1)
-    opt = torch.optim.Adam(model.parameters(), lr=0.05)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    for _ in range(3):
-        opt.zero_grad()
-        loss_fn(model(X), y).backward()
-        opt.step()
-    path = Path(folder) / "checkpoint.pt"
-    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, path)
-    return model, opt, path, X, y, loss_fn
-
-
-def restore_checkpoint(fn) -> None:
-    """Check ``restore_checkpoint(path, model, optimizer)`` -> the saved epoch.
-
-    The file holds ``{"model": state_dict, "optimizer": state_dict, "epoch": int}``.
-    """
-    callable_(fn)
-    with tempfile.TemporaryDirectory() as folder:
-        saved, saved_opt, path, X, y, loss_fn = _checkpoint_setup(folder)
-        fresh, _, _ = _toy(seed=2)  # other initial weights
-        fresh_opt = torch.optim.Adam(fresh.parameters(), lr=0.05)
-        out = run(fn, path, fresh, fresh_opt, what="a checkpoint saved after 3 Adam steps")
-        require(isinstance(out, int) and out == 3, "return the epoch stored in the checkpoint.")
-        require(all(torch.equal(p, q) for p, q in zip(saved.parameters(), fresh.parameters())),
-                "load the saved model state into the model.")
-        for model, opt in ((saved, saved_opt), (fresh, fresh_opt)):
-            opt.zero_grad()
-            loss_fn(model(X), y).backward()
-            opt.step()
-        require(all(torch.equal(p, q) for p, q in zip(saved.parameters(), fresh.parameters())),
-                "the next step differs from the uninterrupted run's: restore the optimiser's "
-                "state too (Adam keeps running averages for every parameter).")
-    ok("restore_checkpoint: model, optimiser and epoch restored; the next step is identical.")
+    generator.manual_seed(5)
+    torch.manual_seed(11)  # the dropout masks
+    out = run(fn, model, watched_loss, optimizer, loader, what=case,
+              hint="iterate over the loader; each item is a pair (xb, yb).")
+    calls = model[0].calls
+    require(bool(calls) and bool(record["losses"]), "run the model and the loss on every "
+            "batch of the loader.", case)
+    require(all(training for training, _ in calls), "the model was in evaluation mode "
+            "during training (it had just been evaluated), so its dropout was off: put it "
+            "in training mode at the start of the epoch.", case)
+    require(not record["accumulates"], "each backward() added its gradient to the one "
+            "left by the previous batch: clear the gradients before every backward pass.",
+            case)
+    require(record["loss_input"], "the loss function must receive the model's logits, "
+            "one row per sample: nn.CrossEntropyLoss applies the softmax over the classes "
+            "itself, so any softmax before it changes the loss.", case)
+    require(not isinstance(out, torch.Tensor), "your function returns a tensor: adding up "
+            "the loss tensors keeps every batch's graph alive. Add up Python numbers.",
+            case)
+    value = _float(out, "the mean training loss")
+    seen = record["losses"]
+    expected = sum(v * k for v, k in seen) / sum(k for _, k in seen)
+    unweighted = sum(v for v, _ in seen) / len(seen)
+    require(abs(value - unweighted) > 1e-7 or abs(value - expected) < 1e-7,
+            "the last batch holds 4 samples, the others 12: weight each batch's loss by "
+            "its size.", case)
+    require(abs(value - expected) < 1e-6, "return the mean of the batch losses over the "
+            "samples of the epoch, each batch weighted by its size.", case)
+    reference = _test_model(4).eval()
+    reference_optimizer = torch.optim.SGD(reference.parameters(), lr=0.2)
+    generator.manual_seed(5)
+    torch.manual_seed(11)
+    _reference_epoch(reference, loss_fn, reference_optimizer, loader)
+    same = all(torch.allclose(p, q, atol=1e-5, rtol=0)
+               for p, q in zip(model.parameters(), reference.parameters()))
+    require(same, "after one epoch the weights differ from those of a correct epoch: "
+            "one step per batch, in the order zero_grad, forward, loss, backward, step.",
+            case)
+    ok("train_one_epoch: all four bugs fixed; the loss and the weights are right.")
