@@ -125,9 +125,10 @@ BACKWARD = {
     "chapter": "05", "function": "manual_backward",
     "description": (
         "`manual_backward` (the gradients of the mean cross-entropy of a one-hidden-layer "
-        "tanh network, written out by the chain rule) against the same forward pass on "
-        "tensors that require gradients, followed by `loss.backward()` (`torch.autograd`), "
-        "in float64."),
+        "tanh network, written out by the chain rule, with the weights in `nn.Linear`'s "
+        "(d_out, d_in) layout) against the same network built from two `torch.nn.Linear` "
+        "layers holding the same weights, followed by `loss.backward()` "
+        "(`torch.autograd`), in float64."),
 }
 
 
@@ -137,23 +138,28 @@ def backward(fns: dict, repeats: int, n: int = 1000, d: int = 2, hidden: int = 3
     g = torch.Generator().manual_seed(0)
     X = torch.randn(n, d, generator=g, dtype=torch.float64)  # (n, d)
     y = torch.randint(0, classes, (n,), generator=g)  # (n,) class indices
-    params = {"W1": torch.randn(d, hidden, generator=g, dtype=torch.float64) * 0.5,
+    params = {"W1": torch.randn(hidden, d, generator=g, dtype=torch.float64) * 0.5,
               "b1": torch.zeros(hidden, dtype=torch.float64),
-              "W2": torch.randn(hidden, classes, generator=g, dtype=torch.float64) * 0.5,
-              "b2": torch.zeros(classes, dtype=torch.float64)}
-    leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
+              "W2": torch.randn(classes, hidden, generator=g, dtype=torch.float64) * 0.5,
+              "b2": torch.zeros(classes, dtype=torch.float64)}  # nn.Linear's layout
+    model = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.Tanh(),
+                                torch.nn.Linear(hidden, classes)).double()
+    layers = {"W1": model[0].weight, "b1": model[0].bias,
+              "W2": model[2].weight, "b2": model[2].bias}
+    with torch.no_grad():
+        for k, p in layers.items():
+            p.copy_(params[k])
 
     def scratch():
         return manual(X, y, params["W1"], params["b1"], params["W2"], params["b2"])
 
     def pytorch():
-        for p in leaves.values():
+        for p in layers.values():
             p.grad = None
-        h = torch.tanh(X @ leaves["W1"] + leaves["b1"])  # (n, d) @ (d, hidden) -> (n, hidden)
-        logits = h @ leaves["W2"] + leaves["b2"]  # (n, hidden) @ (hidden, C) -> (n, C)
+        logits = model(X)  # (n, d) -> (n, hidden) -> (n, classes), X @ W.T + b each
         loss = torch.nn.functional.cross_entropy(logits, y)
         loss.backward()
-        return loss, {k: p.grad for k, p in leaves.items()}
+        return loss, {k: p.grad for k, p in layers.items()}
 
     (loss_a, grads_a), (loss_b, grads_b) = scratch(), pytorch()
     diff = max([abs(float(loss_a) - loss_b.item())]
@@ -170,8 +176,11 @@ LOOP = {
     "chapter": "06", "function": "train_by_hand",
     "description": (
         "`train_by_hand` against `mlpbook.train.fit` with the same model, optimiser, data, "
-        "epochs, batch size and seed, so the same shuffled mini-batches. Both run the same "
-        "PyTorch operations; the ratio shows what `fit`'s bookkeeping costs (or saves)."),
+        "epochs, batch size and seed. Both shuffle epoch `e` with a generator seeded with "
+        "`train.epoch_seed(seed, e)`, so they see the same mini-batches and must give the "
+        "same losses; both run the same PyTorch operations, so the ratio shows what "
+        "`fit`'s bookkeeping (checking its arguments, seeding each epoch) "
+        "costs."),
 }
 
 

@@ -349,12 +349,12 @@ def test_application_chapters_run_once_per_seed(tmp_path):
 MANUAL_BACKWARD = '''
 def manual_backward(X, y, W1, b1, W2, b2):
     n = X.shape[0]
-    h = torch.tanh(X @ W1 + b1)  # (n, d) @ (d, H) -> (n, H)
-    probs = torch.softmax(h @ W2 + b2, dim=1)  # (n, C)
+    h = torch.tanh(X @ W1.T + b1)  # (n, d) @ (d, H) -> (n, H); W1 is (H, d)
+    probs = torch.softmax(h @ W2.T + b2, dim=1)  # (n, C); W2 is (C, H)
     loss = -probs[torch.arange(n), y].log().mean()
     d_logits = (probs - torch.nn.functional.one_hot(y, probs.shape[1])) / n
-    dz1 = d_logits @ W2.T * (1 - h**2)
-    return loss, {"W1": X.T @ dz1, "b1": dz1.sum(0), "W2": h.T @ d_logits,
+    dz1 = d_logits @ W2 * (1 - h**2)
+    return loss, {"W1": dz1.T @ X, "b1": dz1.sum(0), "W2": d_logits.T @ h,
                   "b2": d_logits.sum(0)}
 
 print(manual_backward(X_train, y_train, W1, b1, W2, b2))  # needs the notebook's data
@@ -364,7 +364,8 @@ TRAIN_BY_HAND = '''
 def train_by_hand(model, loss_fn, optimizer, X, y, epochs, batch_size, seed):
     history = []
     for epoch in range(epochs):
-        order = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed + epoch))
+        generator = torch.Generator().manual_seed(train.epoch_seed(seed, epoch))
+        order = torch.randperm(len(X), generator=generator)
         total = 0.0
         for idx in order.split(batch_size):
             optimizer.zero_grad()
