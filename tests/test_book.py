@@ -171,8 +171,8 @@ def test_how_to_use_has_both_paths_and_explains_checks_and_failures():
 def test_the_failing_check_shown_in_how_to_use_is_what_a_check_prints():
     from mlpbook import check
 
-    with pytest.raises(AssertionError) as error:
-        check.step(lambda z: (z > 0).to(z.dtype))  # wrong at z = 0
+    with pytest.raises(AssertionError) as error:  # wrong for points on the boundary
+        check.count_mistakes(lambda X, t, w, b: int((t * (X @ w + b) < 0).sum()))
     assert f"AssertionError: {error.value}" in markdown_of(ROOT / "book" / "how_to_use.md")
 
 
@@ -673,6 +673,9 @@ def test_desktop_page_fits_its_column_shows_no_machinery_and_toggles_its_sidebar
         sidebar = tab.locator("#pst-primary-sidebar")
         toggle = tab.locator(".primary-toggle:visible")
         assert toggle.count() == 1, "expected one visible ☰ button"
+        searches = tab.locator(".search-button-field:visible").count()
+        if searches != 1:
+            problems.append(f"{searches} search fields on the page (one expected)")
         assert sidebar.is_visible()
         # The theme slides the sidebar out (negative margin) and hides it (visibility).
         shown = """() => { const s = document.querySelector('#pst-primary-sidebar');

@@ -189,7 +189,13 @@ def _root_file_role(filename: str):
 def resolve_root_file_refs(app: Sphinx, doctree, fromdocname: str) -> None:
     from sphinx.util.osutil import relative_uri
 
+    full_edition = any(d.startswith("solutions/") for d in app.env.found_docs)
     for node in list(doctree.findall(root_file_ref)):
+        if node["filename"] == BOOK_PDF and not full_edition:
+            # The PDF is the whole book, solutions included: the student edition, which
+            # leaves them out, names it without a link.
+            node.replace_self(nodes.Text(node.astext()))
+            continue
         here = app.builder.get_target_uri(fromdocname)
         ref = nodes.reference("", "", internal=True,
                               refuri=relative_uri(here, node["filename"]))
@@ -210,9 +216,10 @@ def write_notebooks_zip(app: Sphinx, exception) -> None:
     paths = [root / f"{d}.ipynb" for d in docs if (root / f"{d}.ipynb").exists()]
     repo = app.config.html_theme_options.get("repository_url", "")
     readme = (
-        f"{app.config.html_title or app.config.project}\n\nThe notebooks of the book: notebooks/ (the chapters), "
-        "exercises/ (your turn: each stops with NotImplementedError until you write the "
-        "code) and, where this edition has them, solutions/.\n\n"
+        f"{app.config.html_title or app.config.project}\n\nThe notebooks of the book: "
+        "notebooks/ (the chapters), exercises/ (your turn: each stops with "
+        "NotImplementedError until you write the code) and, where this edition has them, "
+        "solutions/.\n\n"
         "They use the course's helper package, mlpbook. In Colab, the first cell of each "
         "notebook installs it. On your own machine, from a clone of the repository, "
         f"`make lab` sets everything up ({repo}).\n")
