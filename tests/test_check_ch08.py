@@ -1,82 +1,302 @@
-"""Chapter 8 checks: each accepts a correct answer and rejects plausible wrong ones."""
+"""Chapter 8 checks: each accepts every correct answer and rejects the known wrong ones."""
 
+import copy
+
+import numpy as np
 import torch
+from conftest import Lazy
+from torch import nn
+
+from mlpbook import data, train
+
+# --- permute_first_layer --------------------------------------------------------------
 
 
-def shift_ok(X, dx, dy):
-    images = X.reshape(-1, 8, 8)
-    out = torch.zeros_like(images)
-    for r in range(8):
-        for c in range(8):
-            if 0 <= r - dy < 8 and 0 <= c - dx < 8:
-                out[:, r, c] = images[:, r - dy, c - dx]
-    return out.reshape(-1, 64)
+def permute_ok(model, permutation):
+    new = copy.deepcopy(model)
+    with torch.no_grad():
+        new[0].weight.copy_(model[0].weight[:, permutation])
+    return new
 
 
-def shift_in_place(X, dx, dy):
-    X.copy_(shift_ok(X, dx, dy))
-    return X
+def permute_fresh_model(model, permutation):
+    """A new nn.Sequential of the same shape, loaded with the model's weights."""
+    hidden = model[0].out_features
+    new = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Dropout(0.2),
+                        nn.Linear(hidden, 10))
+    new.load_state_dict(model.state_dict())
+    new[0].weight.data = model[0].weight.data[:, permutation].clone()
+    return new
 
 
-def confusion_ok(y_true, y_pred, n_classes):
-    matrix = torch.zeros(n_classes, n_classes, dtype=torch.int64)
-    for t, p in zip(y_true.tolist(), y_pred.tolist()):
-        matrix[t, p] += 1
-    return matrix
+def permute_parameter(model, permutation):
+    new = copy.deepcopy(model)
+    new[0].weight = nn.Parameter(model[0].weight.detach().index_select(1, permutation))
+    return new
 
 
-def top_k_ok(probs, y, k):
-    return (probs.topk(k, dim=1).indices == y[:, None]).any(dim=1).float().mean()
+def permute_by_matrix(model, permutation):
+    """W' = W P with P[i, j] = 1 where i = p_j."""
+    P = torch.zeros(64, 64)
+    P[permutation, torch.arange(64)] = 1.0
+    new = copy.deepcopy(model)
+    with torch.no_grad():
+        new[0].weight.copy_(model[0].weight @ P)
+    return new
 
 
-def majority_ok(y_train, y_test):
-    return (y_test == torch.bincount(y_train).argmax()).float().mean().item()
+def permute_inverse(model, permutation):
+    return permute_ok(model, permutation.argsort())
+
+
+def permute_rows(model, permutation):
+    new = copy.deepcopy(model)
+    with torch.no_grad():
+        new[0].weight.copy_(model[0].weight[permutation % model[0].out_features])
+    return new
+
+
+def permute_in_place(model, permutation):
+    with torch.no_grad():
+        model[0].weight.copy_(model[0].weight[:, permutation])
+    return model
+
+
+def permute_output_layer(model, permutation):
+    new = copy.deepcopy(model)
+    with torch.no_grad():
+        columns = permutation[permutation < new[3].in_features]
+        new[3].weight[:, :len(columns)] = model[3].weight[:, columns]
+    return new
+
+
+# --- selective_accuracy ---------------------------------------------------------------
+
+
+def selective_ok(probs, y, coverage):
+    k = max(1, round(coverage * len(y)))
+    confidence, guess = probs.max(dim=1)
+    kept = torch.argsort(confidence, descending=True)[:k]
+    return (guess[kept] == y[kept]).double().mean().item()
+
+
+def selective_numpy(probs, y, coverage):
+    p, labels = np.asarray(probs), np.asarray(y)
+    k = max(1, int(np.round(coverage * len(labels))))
+    kept = np.argsort(-p.max(axis=1))[:k]
+    return np.mean(p[kept].argmax(axis=1) == labels[kept])  # a NumPy float
+
+
+def selective_topk_tensor(probs, y, coverage):
+    k = max(1, round(coverage * len(y)))
+    kept = probs.max(dim=1).values.topk(k).indices
+    return (probs[kept].argmax(dim=1) == y[kept]).float().mean()  # a 0-d tensor
+
+
+def selective_ranked(probs, y, coverage, key):
+    k = max(1, round(coverage * len(y)))
+    kept = torch.argsort(key(probs, y), descending=True)[:k]
+    return (probs[kept].argmax(dim=1) == y[kept]).double().mean().item()
+
+
+# --- noisy_copies ---------------------------------------------------------------------
+
+
+def noisy_ok(X, y, levels, generator):
+    copies = [(X + s * torch.randn(X.shape, generator=generator)).clamp(0, 16)
+              for s in levels]
+    return torch.cat([X, *copies]), y.repeat(len(levels) + 1)
+
+
+def noisy_one_draw(X, y, levels, generator):
+    """All the noise in one draw of shape (L, n, 64)."""
+    scales = torch.tensor(levels, dtype=X.dtype)[:, None, None]
+    noise = torch.randn((len(levels), *X.shape), generator=generator)
+    copies = (X + scales * noise).clamp(0, 16).reshape(-1, X.shape[1])
+    return torch.cat([X, copies]), y.repeat(len(levels) + 1)
+
+
+def noisy_normal(X, y, levels, generator):
+    copies = [torch.clip(X + torch.normal(0.0, s, X.shape, generator=generator), 0, 16)
+              for s in levels]
+    return torch.cat([X, *copies]), torch.cat([y] * (len(levels) + 1))
+
+
+def noisy_variant(X, y, levels, generator, *, interleave=False, clip=True, fresh=True,
+                  power=1, use_generator=True, keep_clean=True):
+    shared = torch.randn(X.shape, generator=generator)
+    copies = []
+    for s in levels:
+        if fresh:
+            noise = (torch.randn(X.shape, generator=generator) if use_generator
+                     else torch.randn(X.shape))
+        else:
+            noise = shared
+        copy_ = X + s**power * noise
+        copies.append(copy_.clamp(0, 16) if clip else copy_)
+    blocks = [X, *copies] if keep_clean else copies
+    labels = (y.repeat_interleave(len(blocks)) if interleave else y.repeat(len(blocks)))
+    return torch.cat(blocks), labels
+
+
+def noisy_in_place(X, y, levels, generator):
+    out = noisy_ok(X, y, levels, generator)
+    X.add_(1.0)
+    return out
+
+
+def noisy_clean_last(X, y, levels, generator):
+    X_new, y_new = noisy_ok(X, y, levels, generator)
+    n = len(X)
+    return torch.cat([X_new[n:], X_new[:n]]), torch.cat([y_new[n:], y_new[:n]])
+
+
+# --- noise_robust_digits: trained readers (built only when a test uses them) ----------
+
+
+def development_set():
+    X, y = data.load_digits()
+    X_tr, y_tr, X_va, y_va, _, _ = data.split(X, y, val=0.15, test=0.25, seed=0)
+    return torch.cat([X_tr, X_va]), torch.cat([y_tr, y_va])
+
+
+def trained_mlp(Z, y, seed=0, epochs=25):
+    torch.manual_seed(seed)
+    mlp = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, 10))
+    optimizer = torch.optim.AdamW(mlp.parameters(), lr=2e-3, weight_decay=1e-4)
+    train.fit(mlp, nn.CrossEntropyLoss(label_smoothing=0.1), optimizer, (Z, y),
+              epochs=epochs, batch_size=128, seed=seed, progress=False)
+    return mlp.eval()
+
+
+def scaler(X_fit):
+    center, spread = (X_fit / 16).mean(0), (X_fit / 16).std(0) + 0.1
+    return lambda X_any: (X_any / 16 - center) / spread
+
+
+class RawPixelReader(nn.Module):
+    """A module that scales raw pixels itself: the other accepted form of an answer."""
+
+    def __init__(self, mlp, center, spread):
+        super().__init__()
+        self.mlp = mlp
+        self.register_buffer("center", center)
+        self.register_buffer("spread", spread)
+
+    def forward(self, X_raw):
+        return self.mlp((X_raw / 16 - self.center) / self.spread)
+
+
+def noise_trained(levels=(2.0, 4.0, 6.0), epochs=25):
+    X_dev, y_dev = development_set()
+    X_fit, y_fit = noisy_ok(X_dev, y_dev, list(levels), torch.Generator().manual_seed(0))
+    scale = scaler(X_fit)
+    return trained_mlp(scale(X_fit), y_fit, epochs=epochs), X_fit
+
+
+def robust_reader():
+    mlp, X_fit = noise_trained()
+    scale = scaler(X_fit)
+    return lambda X_raw: mlp(scale(X_raw))
+
+
+def robust_module():
+    mlp, X_fit = noise_trained()
+    return RawPixelReader(mlp, (X_fit / 16).mean(0), (X_fit / 16).std(0) + 0.1)
+
+
+def clean_reader():
+    """The chapter's recipe without noise: standardised clean images."""
+    X_dev, y_dev = development_set()
+    scale = scaler(X_dev)
+    mlp = trained_mlp(scale(X_dev), y_dev, epochs=100)
+    return lambda X_raw: mlp(scale(X_raw))
+
+
+def standardised_input_reader():
+    """Trained on noisy copies, but it expects inputs already standardised."""
+    mlp, _ = noise_trained()
+    return mlp
+
+
+def labels_reader():
+    read = robust_reader()
+    return lambda X_raw: read(X_raw).argmax(dim=1)  # (m,) digits, not (m, 10) scores
+
+
+def untrained_reader():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10))
 
 
 CORRECT = {
-    "shift_images": shift_ok,
-    "digits_confusion_matrix": confusion_ok,
-    "top_k_accuracy": top_k_ok,
-    "majority_class_accuracy": majority_ok,
+    "permute_first_layer": {
+        "deep copy, then copy_ the reordered columns": permute_ok,
+        "a fresh model loaded with the weights": permute_fresh_model,
+        "a new nn.Parameter from index_select": permute_parameter,
+        "W times a permutation matrix": permute_by_matrix,
+    },
+    "selective_accuracy": {
+        "argsort of the largest probability": selective_ok,
+        "NumPy, returning a NumPy float": selective_numpy,
+        "topk, returning a 0-d tensor": selective_topk_tensor,
+    },
+    "noisy_copies": {
+        "a loop, one draw per level": noisy_ok,
+        "all the noise in one draw": noisy_one_draw,
+        "torch.normal and torch.clip": noisy_normal,
+    },
+    "noise_robust_digits": {
+        "a function of raw pixels": Lazy(robust_reader),
+        "an nn.Module that scales inside": Lazy(robust_module),
+    },
 }
 
 MUTANTS = {
-    "shift_images": {
-        "wraps around with roll": lambda X, dx, dy: torch.roll(
-            X.reshape(-1, 8, 8), shifts=(dy, dx), dims=(1, 2)).reshape(-1, 64),
-        "swaps dx and dy": lambda X, dx, dy: shift_ok(X, dy, dx),
-        "moves the wrong way": lambda X, dx, dy: shift_ok(X, -dx, -dy),
-        "returns 8x8 images": lambda X, dx, dy: shift_ok(X, dx, dy).reshape(-1, 8, 8),
-        "changes X in place": shift_in_place,
-        "returns zeros": lambda X, dx, dy: torch.zeros_like(X),
+    "permute_first_layer": {
+        "the inverse permutation": permute_inverse,
+        "permutes the rows of W": permute_rows,
+        "changes the model in place": permute_in_place,
+        "returns an unchanged copy": lambda model, p: copy.deepcopy(model),
+        "permutes the output layer": permute_output_layer,
+        "returns the weight matrix": lambda model, p: model[0].weight[:, p],
     },
-    "digits_confusion_matrix": {
-        "transposed": lambda y_true, y_pred, n: confusion_ok(y_true, y_pred, n).T,
-        "only the classes that occur": lambda y_true, y_pred, n: confusion_ok(
-            y_true, y_pred, int(max(y_true.max(), y_pred.max())) + 1),
-        "rows normalised": lambda y_true, y_pred, n: confusion_ok(y_true, y_pred, n).double()
-        / confusion_ok(y_true, y_pred, n).sum(1, keepdim=True).clamp(min=1),
-        "diagonal only": lambda y_true, y_pred, n: torch.diag(
-            torch.diag(confusion_ok(y_true, y_pred, n))),
+    "selective_accuracy": {
+        "the least confident rows": lambda probs, y, c: selective_ranked(
+            probs, y, c, lambda p, t: -p.max(dim=1).values),
+        "ranked by the true class's probability (a leak)": lambda probs, y, c:
+            selective_ranked(probs, y, c, lambda p, t: p[torch.arange(len(t)), t]),
+        "int instead of round": lambda probs, y, c: selective_ok(
+            probs, y, int(c * len(y)) / len(y)),
+        "the error rate": lambda probs, y, c: 1 - selective_ok(probs, y, c),
+        "ignores the coverage": lambda probs, y, c: selective_ok(probs, y, 1.0),
+        "the number right, not the fraction": lambda probs, y, c: selective_ok(
+            probs, y, c) * max(1, round(c * len(y))),
     },
-    "top_k_accuracy": {
-        "ignores k": lambda probs, y, k: top_k_ok(probs, y, 1),
-        "one too many": lambda probs, y, k: top_k_ok(probs, y, min(k + 1, probs.shape[1])),
-        "smallest probabilities": lambda probs, y, k: top_k_ok(-probs, y, k),
-        "counts instead of a fraction": lambda probs, y, k: top_k_ok(probs, y, k) * len(y),
+    "noisy_copies": {
+        "the colleague's code, three bugs": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, interleave=True, clip=False, fresh=False),
+        "labels interleaved": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, interleave=True),
+        "no clipping to 0..16": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, clip=False),
+        "one noise draw for every copy": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, fresh=False),
+        "noise scaled by the variance s**2": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, power=2),
+        "noise not scaled at all": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, power=0),
+        "the global random state instead of the generator": lambda X, y, levels, g:
+            noisy_variant(X, y, levels, g, use_generator=False),
+        "forgets the clean images": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, keep_clean=False),
+        "clean images last": noisy_clean_last,
+        "changes X in place": noisy_in_place,
     },
-    "majority_class_accuracy": {
-        "majority of the test set": lambda y_train, y_test: majority_ok(y_test, y_test),
-        "returns the class": lambda y_train, y_test: float(torch.bincount(y_train).argmax()),
-        "least frequent class": lambda y_train, y_test: (
-            y_test == torch.bincount(y_train).float().masked_fill(
-                torch.bincount(y_train) == 0, float("inf")).argmin()).float().mean(),
-        "one over the number of classes": lambda y_train, y_test: 1 / len(y_train.unique()),
-        "tie goes to the larger label": lambda y_train, y_test: (
-            y_test == (len(torch.bincount(y_train)) - 1
-                       - torch.bincount(y_train).flip(0).argmax())).float().mean(),
+    "noise_robust_digits": {
+        "the chapter's recipe on clean images": Lazy(clean_reader),
+        "expects standardised, not raw, pixels": Lazy(standardised_input_reader),
+        "an untrained network": untrained_reader(),
+        "returns the predicted digit, not scores": Lazy(labels_reader),
     },
 }
-
-# Each correct answer as its only variant, until the chapter lists its variants.
-CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}

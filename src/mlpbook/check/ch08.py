@@ -1,118 +1,226 @@
 """Checks for Chapter 8, "Image recognition: handwritten digits".
 
 Conventions of the chapter: a batch of 8x8 images is flattened row by row
-into ``X`` of shape (n, 64); labels ``y`` of shape (n,) hold class indices
-(int64); ``probs`` of shape (n, C) holds one probability per class.
+into ``X`` of shape (n, 64), raw pixels from 0 to 16; labels ``y`` of shape
+(n,) hold digits (int64); ``probs`` of shape (n, C) holds one probability
+per class. A model's first layer is ``nn.Linear(64, hidden)``.
 """
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
-from sklearn.metrics import confusion_matrix
+from torch import nn
 
-from ._common import callable_, close, ok, require, run
+from ._common import callable_, fail, ok, require, run, tensor_like
 
-__all__ = ["shift_images", "digits_confusion_matrix", "top_k_accuracy",
-           "majority_class_accuracy"]
-
-
-def _shift(X, dx, dy, side=8):
-    images = X.reshape(-1, side, side)
-    out = torch.zeros_like(images)
-    if abs(dx) < side and abs(dy) < side:
-        rows, cols = slice(max(dy, 0), side + min(dy, 0)), slice(max(dx, 0), side + min(dx, 0))
-        src_rows = slice(max(-dy, 0), side + min(-dy, 0))
-        src_cols = slice(max(-dx, 0), side + min(-dx, 0))
-        out[:, rows, cols] = images[:, src_rows, src_cols]
-    return out.reshape(len(X), side * side)
+__all__ = ["permute_first_layer", "selective_accuracy", "noisy_copies",
+           "noise_robust_digits"]
 
 
-def _images(n=6, seed=0):
+# --- Exercise: permute the first layer ------------------------------------------------
+
+def _digit_model(hidden: int, seed: int) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Dropout(0.2),
+                         nn.Linear(hidden, 10))
+
+
+def _outputs(model, X):
+    was_training = getattr(model, "training", False)
+    if isinstance(model, nn.Module):
+        model.eval()
+    try:
+        with torch.no_grad():
+            return model(X)
+    finally:
+        if isinstance(model, nn.Module):
+            model.train(was_training)
+
+
+def _same_weights(a: nn.Module, b: dict) -> bool:
+    return all(torch.equal(v, b[k]) for k, v in a.state_dict().items())
+
+
+def permute_first_layer(fn) -> None:
+    """Check ``permute_first_layer(model, permutation)``: new(X[:, p]) == model(X)."""
+    callable_(fn)
+    gen = torch.Generator().manual_seed(8)
+    X = torch.rand(40, 64, generator=gen) * 4 - 2  # (40, 64) float32
+    for hidden, seed in [(32, 1), (256, 2), (64, 3)]:
+        model = _digit_model(hidden, seed)
+        saved = copy.deepcopy(model.state_dict())
+        permutation = torch.randperm(64, generator=gen)
+        case = f"a model with {hidden} hidden units and a random permutation"
+        new = run(fn, model, permutation.clone(), what=case)
+        require(_same_weights(model, saved),
+                "leave the model you were given unchanged: work on a copy of it.", case)
+        require(isinstance(new, nn.Module),
+                f"return the new model (an nn.Module), not a {type(new).__name__}.", case)
+        expected = _outputs(model, X)
+        got = run(_outputs, new, X[:, permutation], what=case,
+                  hint="the new model should take scrambled images X[:, permutation] "
+                       "of shape (n, 64), like the old one takes X.")
+        got = tensor_like(got, expected, "new(X[:, permutation])")
+        require(torch.allclose(got, expected.double(), atol=1e-5),
+                "the new model must give on X[:, permutation] exactly what the old "
+                "one gives on X. Only the first layer reads pixels: which column of W "
+                "must meet the pixel that now sits at position j? Check the direction "
+                "of the permutation on a 3-pixel example by hand.", case)
+    ok("permute_first_layer: the same function on scrambled pixels, 3 models.")
+
+
+# --- Exercise: selective accuracy -----------------------------------------------------
+
+def _selective(probs, y, coverage):
+    k = max(1, round(coverage * len(y)))
+    order = probs.max(dim=1).values.argsort(descending=True)[:k]
+    return (probs[order].argmax(dim=1) == y[order]).double().mean()
+
+
+def _abstain_cases():
+    gen = torch.Generator().manual_seed(80)
+    n = 200
+    logits = torch.randn(n, 10, generator=gen, dtype=torch.float64) * 2.5
+    probs = torch.softmax(logits, dim=1)
+    y = torch.randint(0, 10, (n,), generator=gen)
+    confident = probs.max(dim=1).values.argsort(descending=True)
+    y[confident[:120]] = probs[confident[:120]].argmax(dim=1)  # confident rows mostly right
+    y[confident[66]] = (probs[confident[66]].argmax() + 1) % 10  # row 67 wrong
+    return probs, y
+
+
+def selective_accuracy(fn) -> None:
+    """Check ``selective_accuracy(probs, y, coverage)``: accuracy on the most confident."""
+    callable_(fn)
+    probs, y = _abstain_cases()
+    for coverage in (1.0, 0.9, 0.5, 1 / 3, 0.05):
+        case = f"200 rows, coverage = {coverage:.3g}"
+        out = run(fn, probs.clone(), y.clone(), coverage, what=case)
+        value = out.item() if isinstance(out, torch.Tensor) and out.numel() == 1 else out
+        require(isinstance(value, (float, int, np.floating, np.integer))
+                and not isinstance(value, bool),
+                f"return one number (the accuracy), not a {type(out).__name__}.", case)
+        expected = _selective(probs, y, coverage).item()
+        require(abs(float(value) - expected) < 1e-6,
+                "answer on the round(coverage * n) rows whose LARGEST probability is "
+                "highest (the model cannot look at the labels to decide), and return "
+                "the fraction of those rows it gets right.", case)
+    ok("selective_accuracy: correct for coverages from 1 down to 0.05.")
+
+
+# --- Exercise: noisy copies (debug) ---------------------------------------------------
+
+def _digits_like(n, seed):
     gen = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 17, (n, 64), generator=gen).float()
+    return torch.randint(0, 17, (n, 64), generator=gen).float(), \
+        torch.randint(0, 10, (n,), generator=gen)
 
 
-def shift_images(fn) -> None:
-    """Check ``shift_images(X, dx, dy)``: move each 8x8 image ``dx`` right, ``dy`` down, fill 0."""
+def _call_noisy(fn, X, y, levels, seed, what):
+    generator = torch.Generator().manual_seed(seed)
+    out = run(fn, X.clone(), y.clone(), list(levels), generator, what=what)
+    require(isinstance(out, tuple) and len(out) == 2,
+            "return a pair (X_new, y_new).", what)
+    return out
+
+
+def noisy_copies(fn) -> None:
+    """Check ``noisy_copies(X, y, levels, generator)``: the fixed augmentation."""
     callable_(fn)
-    X = _images()
-    for dx, dy in [(1, 0), (0, 1), (-1, 0), (0, -1), (2, -1), (0, 0), (8, 0), (-3, 9)]:
-        original = X.clone()
-        out = run(fn, X, dx, dy, what=f"dx = {dx}, dy = {dy}")
-        require(torch.equal(X, original),
-                "do not change X in place: build a new tensor for the shifted images.")
-        close(out, _shift(original, dx, dy), f"shift_images(X, {dx}, {dy})",
-              f"for dx = {dx}, dy = {dy}: dx moves the ink along a row (positive: to the "
-              "right), dy along a column (positive: down), and pixels that enter the image "
-              "are 0; nothing wraps around.")
-    ok("shift_images: correct for 8 shifts, including no shift and shifts off the image.")
+    X, y = _digits_like(300, 81)
+    levels = [2.0, 2.0, 4.0]
+    case = "300 images, levels [2, 2, 4]"
+    X_original = X.clone()
+    generator = torch.Generator().manual_seed(5)
+    out = run(fn, X, y, levels, generator, what=case)
+    require(torch.equal(X, X_original), "do not change X in place.", case)
+    require(isinstance(out, tuple) and len(out) == 2, "return a pair (X_new, y_new).", case)
+    X_new, y_new = out
+    n, copies = len(X), len(levels) + 1
+    X_new = tensor_like(X_new, torch.zeros(copies * n, 64), "X_new")
+    y_new = tensor_like(y_new, torch.zeros(copies * n), "y_new")
+    require(torch.equal(X_new[:n], X.double()),
+            "keep the clean images first, unchanged, then one block of noisy copies per "
+            "noise level.", case)
+    require(torch.equal(y_new, y.repeat(copies).double()),
+            "the labels must line up with the images: row i of every block is a copy of "
+            "image i, so it needs label i. Compare the order of your images and of your "
+            "labels.", case)
+    require(X_new.min() >= 0 and X_new.max() <= 16,
+            "pixels hold ink levels from 0 to 16: noisy values outside that range never "
+            "occur in real images. Keep them inside it.", case)
+    blocks = [X_new[(k + 1) * n:(k + 2) * n] - X.double() for k in range(len(levels))]
+    middle = (X >= 6) & (X <= 10)  # rarely clipped at noise 2
+    for k in (0, 1):
+        spread = blocks[k][middle].std().item()
+        require(1.6 < spread < 2.4,
+                f"the noise of a copy at level 2 should have standard deviation about "
+                f"2 ink levels; yours has {spread:.2f}.", case)
+    a, b = blocks[0][middle], blocks[1][middle]
+    correlation = ((a - a.mean()) * (b - b.mean())).mean() / (a.std() * b.std())
+    require(abs(correlation.item()) < 0.2,
+            "two copies at the same level are (nearly) the same: every copy needs its "
+            "own, fresh noise, or the network sees one noisy version many times.", case)
+    first = _call_noisy(fn, X, y, levels, 7, case)[0]
+    torch.manual_seed(1234)  # a different global state must not matter
+    second = _call_noisy(fn, X, y, levels, 7, case)[0]
+    require(torch.equal(torch.as_tensor(first), torch.as_tensor(second)),
+            "draw the noise from the generator you are given (generator=...), not from "
+            "PyTorch's global random state, so that a seed reproduces the copies.", case)
+    ok("noisy_copies: aligned labels, pixels in 0..16, fresh noise per copy.")
 
 
-def _labels(n, classes, seed):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randint(0, classes, (n,), generator=gen)
+# --- Experiment: a digit reader that survives noise ----------------------------------
+
+NOISE_LEVEL = 4.0
+NOISE_BAR = 0.92
+CLEAN_BAR = 0.97
 
 
-def digits_confusion_matrix(fn) -> None:
-    """Check ``digits_confusion_matrix(y_true, y_pred, n_classes)``: counts (C, C), rows = truth."""
-    callable_(fn)
-    cases = [(_labels(40, 4, 1), _labels(40, 4, 2), 4, "4 classes"),
-             (_labels(30, 3, 3), _labels(30, 3, 4), 5, "n_classes = 5 with classes 3 and 4 "
-              "never seen"),
-             (torch.tensor([2, 2, 0]), torch.tensor([2, 1, 1]), 3, "3 samples")]
-    for y_true, y_pred, classes, what in cases:
-        out = run(fn, y_true.clone(), y_pred.clone(), classes, what=what)
-        expected = torch.as_tensor(confusion_matrix(y_true.numpy(), y_pred.numpy(),
-                                                    labels=np.arange(classes)))
-        close(out, expected.double(), "the confusion matrix",
-              f"on {what}: entry [i, j] counts the samples whose true class is i and whose "
-              "predicted class is j, with one row and one column for every class.")
-    ok("digits_confusion_matrix: correct on 3 cases, including classes that never occur.")
+def _held_out():
+    """The test part of the chapter's split with seed 0 (450 images), and 3 noisy views."""
+    from .. import data
+
+    X, y = data.load_digits()
+    *_, X_test, y_test = data.split(X, y, val=0.15, test=0.25, seed=0)
+    gen = torch.Generator().manual_seed(2024)
+    noisy = [(X_test + NOISE_LEVEL * torch.randn(X_test.shape, generator=gen)).clamp(0, 16)
+             for _ in range(3)]
+    return X_test, y_test, noisy
 
 
-def _probs(n, classes, seed):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.softmax(torch.randn(n, classes, generator=gen, dtype=torch.float64) * 2, dim=1)
+def _accuracy_of(read, X, y, what):
+    out = run(_outputs, read, X.clone(), what=what,
+              hint="your function should take raw images (m, 64), pixel values 0 to 16, "
+                   "and return one score per digit, shape (m, 10).")
+    scores = tensor_like(out, torch.zeros(len(X), 10), "the output of your model")
+    require(torch.isfinite(scores).all(), "your model returned NaN or infinite scores.",
+            what)
+    return (scores.argmax(dim=1) == y).double().mean().item()
 
 
-def _top_k(probs, y, k):
-    top = probs.topk(k, dim=1).indices  # (n, k)
-    return (top == y[:, None]).any(dim=1).double().mean()
+def noise_robust_digits(read) -> None:
+    """Check a digit reader: raw images (m, 64) in 0..16 -> scores (m, 10).
 
-
-def top_k_accuracy(fn) -> None:
-    """Check ``top_k_accuracy(probs, y, k)``: fraction of rows whose class is among the k best."""
-    callable_(fn)
-    probs, y = _probs(50, 10, 5), _labels(50, 10, 6)
-    y[:10] = probs[:10].argmax(dim=1)  # some rows right at k = 1
-    for k in (1, 2, 3, 10):
-        out = run(fn, probs.clone(), y.clone(), k, what=f"k = {k}")
-        close(torch.as_tensor(out, dtype=torch.float64).reshape(()), _top_k(probs, y, k),
-              f"top_k_accuracy with k = {k}",
-              f"with k = {k}, a row counts as right when its true class is among its {k} "
-              "largest probabilities; return the fraction of such rows.")
-    ok("top_k_accuracy: correct for k = 1, 2, 3 and k = number of classes.")
-
-
-def _majority(y_train, y_test):
-    winner = torch.bincount(y_train).argmax()
-    return (y_test == winner).double().mean()
-
-
-def majority_class_accuracy(fn) -> None:
-    """Check ``majority_class_accuracy(y_train, y_test)``: accuracy of the training majority."""
-    callable_(fn)
-    cases = [
-        (torch.tensor([0, 1, 1, 2, 1, 0]), torch.tensor([1, 1, 0, 2]), "three classes"),
-        (torch.tensor([3, 3, 3, 1, 1]), torch.tensor([1, 1, 1, 3, 0]),
-         "a test set whose own majority is another class"),
-        (torch.tensor([2, 0, 2, 0]), torch.tensor([0, 2, 2]), "a tie, broken by the smaller label"),
-    ]
-    for y_train, y_test, what in cases:
-        out = run(fn, y_train.clone(), y_test.clone(), what=what)
-        close(torch.as_tensor(out, dtype=torch.float64).reshape(()), _majority(y_train, y_test),
-              "the majority-class accuracy",
-              f"on {what}: find the most frequent class in the TRAINING labels (the smallest "
-              "label on a tie), predict it for every test sample, return the accuracy.")
-    ok("majority_class_accuracy: correct on 3 cases, including a tie.")
+    The check scores it on the 450 test images of the chapter's split with seed 0,
+    clean and with Gaussian noise of standard deviation 4 (three draws), against the
+    bars CLEAN_BAR and NOISE_BAR.
+    """
+    callable_(read, "your model")
+    X_test, y_test, noisy = _held_out()
+    clean = _accuracy_of(read, X_test, y_test, "the 450 clean test images")
+    noise = float(np.mean([_accuracy_of(read, Xn, y_test, "the noisy test images")
+                           for Xn in noisy]))
+    report = f"accuracy {clean:.3f} on clean images and {noise:.3f} at noise 4"
+    if clean < CLEAN_BAR:
+        fail(f"{report}; the bar on clean images is {CLEAN_BAR}. Does your model take "
+             "RAW pixels (0 to 16) and do its own scaling? Is it trained long enough?",
+             "the 450 clean test images")
+    if noise < NOISE_BAR:
+        fail(f"{report}; the bar at noise 4 is {NOISE_BAR}. Train on noisy copies of "
+             "the development images as well as on clean ones.",
+             "the test images with noise of standard deviation 4")
+    ok(f"noise_robust_digits: {clean:.3f} clean, {noise:.3f} at noise 4; bars met.")
