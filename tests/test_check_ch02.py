@@ -1,28 +1,31 @@
-"""Chapter 2 checks: each accepts a correct answer and rejects plausible wrong ones."""
+"""Chapter 2: the correct variants each check must accept, and the known mistakes
+(mutants) it must reject. tests/test_checks.py feeds them to the checks."""
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-def bce_ok(logits, y):
-    softplus = logits.clamp(min=0) + torch.log1p(torch.exp(-logits.abs()))
-    return (softplus - y * logits).mean()
+# --- Exercise 1: cross_entropy_from_logits -----------------------------------------------
 
 
-def bce_naive(logits, y):
-    p = torch.sigmoid(logits)
-    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
-
-
-def bce_clamped(logits, y):
-    p = torch.sigmoid(logits).clamp(1e-7, 1 - 1e-7)
-    return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
-
-
-def ce_ok(logits, y):
+def ce_max_shift(logits, y):
     m = logits.amax(dim=1, keepdim=True)
     lse = m.squeeze(1) + torch.log(torch.exp(logits - m).sum(dim=1))
     return (lse - logits[torch.arange(len(y)), y]).mean()
+
+
+def ce_logsumexp_gather(logits, y):
+    picked = logits.gather(1, y[:, None]).squeeze(1)  # (n,)
+    return (torch.logsumexp(logits, dim=1) - picked).mean()
+
+
+def ce_log_softmax(logits, y):
+    return -torch.log_softmax(logits, dim=1)[torch.arange(len(y)), y].mean()
+
+
+def ce_one_hot(logits, y):
+    one_hot = torch.zeros_like(logits).scatter_(1, y[:, None], 1.0)
+    return (torch.logsumexp(logits, 1) - (one_hot * logits).sum(1)).sum() / len(y)
 
 
 def ce_naive(logits, y):
@@ -30,113 +33,326 @@ def ce_naive(logits, y):
     return -torch.log(p[torch.arange(len(y)), y]).mean()
 
 
-def gd_ok(grad, w0, lr, steps):
-    w, out = w0.clone(), [w0.clone()]
+# --- Exercise 2: logistic_loss_grad ------------------------------------------------------
+
+
+def logistic_ok(X, t, w, b):
+    coef = -t * torch.sigmoid(-t * (X @ w + b))  # (n,)
+    return X.T @ coef / len(t), coef.mean()
+
+
+def logistic_via_labels(X, t, w, b):
+    """The same gradient as binary cross-entropy with y = (t + 1) / 2."""
+    error = torch.sigmoid(X @ w + b) - (t + 1) / 2
+    return X.T @ error / len(t), error.mean()
+
+
+def logistic_exp_form(X, t, w, b):
+    """-t / (1 + exp(t z)): exp may overflow to inf, which gives the right limit 0."""
+    coef = -t / (1 + torch.exp(t * (X @ w + b)))
+    return (X * coef[:, None]).mean(dim=0), float(coef.mean())
+
+
+def logistic_softplus_form(X, t, w, b):
+    z = X @ w + b
+    coef = -t * torch.exp(-F.softplus(t * z))  # sigma(-tz) = exp(-softplus(tz))
+    return torch.einsum("nd,n->d", X, coef) / X.shape[0], coef.sum() / X.shape[0]
+
+
+def logistic_float32_only(X, t, w, b):
+    """Hard-codes float32 tensors: the check retries with float32 inputs."""
+    out = torch.zeros(X.shape[1], dtype=torch.float32)
+    bias = torch.zeros((), dtype=torch.float32)
+    for x_i, t_i in zip(X, t):
+        c = -t_i * torch.sigmoid(-t_i * (x_i @ w + b))
+        out, bias = out + c * x_i, bias + c
+    return out / len(t), bias / len(t)
+
+
+def logistic_autograd(X, t, w, b):
+    w = w.clone().requires_grad_()
+    b = b.clone().requires_grad_()
+    loss = F.softplus(-t * (X @ w + b)).mean()
+    loss.backward()
+    return w.grad, b.grad
+
+
+def logistic_wrong_sign(X, t, w, b):
+    gw, gb = logistic_ok(X, t, w, b)
+    return -gw, -gb
+
+
+def logistic_sigmoid_tz(X, t, w, b):
+    coef = -t * torch.sigmoid(t * (X @ w + b))
+    return X.T @ coef / len(t), coef.mean()
+
+
+def logistic_sum(X, t, w, b):
+    gw, gb = logistic_ok(X, t, w, b)
+    return gw * len(t), gb * len(t)
+
+
+def logistic_bias_mean_t(X, t, w, b):
+    gw, _ = logistic_ok(X, t, w, b)
+    return gw, -t.mean()
+
+
+def logistic_overflow(X, t, w, b):
+    """exp(-tz) / (1 + exp(-tz)): inf / inf = nan for large -tz."""
+    e = torch.exp(-t * (X @ w + b))
+    coef = -t * e / (1 + e)
+    return X.T @ coef / len(t), coef.mean()
+
+
+# --- Exercise 3: best_step ---------------------------------------------------------------
+
+
+def best_eigvalsh(H):
+    lam = torch.linalg.eigvalsh(H)
+    lo, hi = lam[0], lam[-1]
+    return 2 / (lo + hi), (hi - lo) / (hi + lo)
+
+
+def best_numpy(H):
+    lam = np.linalg.eigvalsh(H.numpy())
+    kappa = lam.max() / lam.min()
+    return 2 / (lam.min() + lam.max()), (kappa - 1) / (kappa + 1)
+
+
+def best_complex_eigvals(H):
+    lam = torch.linalg.eigvals(H).real
+    eta = 2 / (lam.min() + lam.max())
+    return eta.item(), (1 - eta * lam).abs().max().item()
+
+
+def best_diagonal(H):
+    d = torch.diagonal(H)
+    return 2 / (d.min() + d.max()), (d.max() - d.min()) / (d.max() + d.min())
+
+
+def best_stability_limit(H):
+    lam = torch.linalg.eigvalsh(H)
+    eta = 2 / lam[-1]
+    return eta, (1 - eta * lam).abs().max()
+
+
+def best_one_over_max(H):
+    lam = torch.linalg.eigvalsh(H)
+    return 1 / lam[-1], 1 - lam[0] / lam[-1]
+
+
+def best_wrong_rate(H):
+    lam = torch.linalg.eigvalsh(H)
+    return 2 / (lam[0] + lam[-1]), (lam[-1] - lam[0]) / lam[-1]
+
+
+# --- Exercise 5: train_logistic ----------------------------------------------------------
+
+
+def train_ok(X, y, lr, steps):
+    w, b = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype)
     for _ in range(steps):
-        w = w - lr * grad(w)
-        out.append(w)
-    return torch.stack(out)
+        error = torch.sigmoid(X @ w + b) - y  # (n,); int64 labels promote to float
+        w = w - lr * (X * error[:, None]).mean(dim=0)
+        b = b - lr * error.mean()
+    return w, b
 
 
-def gd_in_place(grad, w0, lr, steps):
-    w, out = w0.clone(), [w0.clone()]
+def train_folded(X, y, lr, steps):
+    X_t = torch.cat([X, torch.ones(len(X), 1, dtype=X.dtype)], dim=1)
+    w_t = torch.zeros(X_t.shape[1], dtype=X.dtype)
     for _ in range(steps):
-        w -= lr * grad(w)
-        out.append(w)
-    return torch.stack(out)
+        w_t = w_t - lr * X_t.T @ (torch.sigmoid(X_t @ w_t) - y.double()).to(X.dtype) / len(y)
+    return w_t[:-1], w_t[-1]
 
 
-def gd_mutates_w0(grad, w0, lr, steps):
-    out = [w0.clone()]
+def train_float32_only(X, y, lr, steps):
+    w, b = torch.zeros(X.shape[1]), torch.tensor(0.0)  # float32, like Chapter 1
     for _ in range(steps):
-        w0 -= lr * grad(w0)
-        out.append(w0.clone())
-    return torch.stack(out)
+        error = torch.sigmoid(X @ w + b) - y.float()
+        w, b = w - lr * X.T @ error / len(y), b - lr * error.mean()
+    return w, b
 
 
-def momentum_ok(grad, w0, lr, beta, steps):
-    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+def train_buggy(X, y, lr, steps, *, mean_all=True, bias_sign=-1.0, update_b=True,
+                autograd=False, scale=1.0):
+    """The exercise's code, with switches for each bug."""
+    w, b = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype)
     for _ in range(steps):
-        v = beta * v + grad(w)
+        if autograd:
+            w, b = w.detach().requires_grad_(), b.detach().requires_grad_()
+            z = X @ w + b
+            F.binary_cross_entropy_with_logits(z, y.to(X.dtype)).backward()
+            grad_w, grad_b = w.grad, b.grad
+            w, b = w.detach(), b.detach()
+        else:
+            error = torch.sigmoid(X @ w + b) - y
+            grad_w = (X * error[:, None]).mean() if mean_all else (
+                X * error[:, None]).mean(dim=0) * scale
+            grad_b = error.mean() * scale
+        w = w - lr * grad_w
+        if update_b:
+            b = b - bias_sign * lr * grad_b
+    return w, b
+
+
+# --- Exercise 6: nesterov_descent --------------------------------------------------------
+
+
+def nesterov_ok(grad, w0, lr, beta, steps):
+    w, v, path = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+    for _ in range(steps):
+        v = beta * v + grad(w - lr * beta * v)
         w = w - lr * v
-        out.append(w)
-    return torch.stack(out)
+        path.append(w)
+    return torch.stack(path)
 
 
-def momentum_dampened(grad, w0, lr, beta, steps):
-    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+def nesterov_sutskever(grad, w0, lr, beta, steps):
+    """u <- mu u - eps grad(w + mu u); w <- w + u (Sutskever et al., 2013)."""
+    w, u, path = w0.clone(), torch.zeros_like(w0), [w0]
     for _ in range(steps):
-        v = beta * v + (1 - beta) * grad(w)
+        u = beta * u - lr * grad(w + beta * u)
+        w = w + u
+        path.append(w)
+    return torch.stack(path)
+
+
+def nesterov_preallocated(grad, w0, lr, beta, steps):
+    out = torch.empty(steps + 1, len(w0), dtype=w0.dtype)
+    out[0] = w0
+    v = torch.zeros_like(w0)
+    for k in range(steps):
+        v = beta * v + grad(out[k] - lr * beta * v)
+        out[k + 1] = out[k] - lr * v
+    return out
+
+
+def nesterov_variant(grad, w0, lr, beta, steps, *, look=-1.0, at_lookahead=True,
+                     dampen=False):
+    w, v, path = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+    for _ in range(steps):
+        point = w + look * lr * beta * v if at_lookahead else w
+        g = grad(point)
+        v = beta * v + ((1 - beta) * g if dampen else g)
         w = w - lr * v
-        out.append(w)
-    return torch.stack(out)
+        path.append(w)
+    return torch.stack(path)
 
 
-def momentum_nesterov(grad, w0, lr, beta, steps):
-    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+def nesterov_pytorch_form(grad, w0, lr, beta, steps):
+    """torch.optim.SGD(nesterov=True): another sequence of points than the exercise's."""
+    w, v, path = w0.clone(), torch.zeros_like(w0), [w0.clone()]
     for _ in range(steps):
         g = grad(w)
         v = beta * v + g
         w = w - lr * (g + beta * v)
-        out.append(w)
-    return torch.stack(out)
+        path.append(w)
+    return torch.stack(path)
 
 
-def momentum_stale_velocity(grad, w0, lr, beta, steps):
-    w, v, out = w0.clone(), torch.zeros_like(w0), [w0.clone()]
+def nesterov_in_place(grad, w0, lr, beta, steps):
+    w, v, path = w0.clone(), torch.zeros_like(w0), [w0.clone()]
     for _ in range(steps):
-        w_next = w - lr * v
-        v = beta * v + grad(w)
-        w = w_next
-        out.append(w)
-    return torch.stack(out)
+        v = beta * v + grad(w - lr * beta * v)
+        w -= lr * v
+        path.append(w)
+    return torch.stack(path)
+
+
+def nesterov_mutates_w0(grad, w0, lr, beta, steps):
+    v, path = torch.zeros_like(w0), [w0.clone()]
+    for _ in range(steps):
+        v = beta * v + grad(w0 - lr * beta * v)
+        w0 -= lr * v
+        path.append(w0.clone())
+    return torch.stack(path)
 
 
 CORRECT = {
-    "bce_with_logits": bce_ok,
-    "cross_entropy_from_logits": ce_ok,
-    "gradient_descent": gd_ok,
-    "momentum_descent": momentum_ok,
-    "quadratic_rate": lambda lr, eig: (1 - lr * eig).abs().max().item(),
+    "cross_entropy_from_logits": {
+        "largest logit removed": ce_max_shift,
+        "logsumexp and gather": ce_logsumexp_gather,
+        "log_softmax": ce_log_softmax,
+        "one-hot targets": ce_one_hot,
+    },
+    "logistic_loss_grad": {
+        "sigmoid(-t z)": logistic_ok,
+        "through labels y = (t + 1) / 2": logistic_via_labels,
+        "1 / (1 + exp(t z)), a Python float bias": logistic_exp_form,
+        "exp(-softplus(t z)) and einsum": logistic_softplus_form,
+        "float32 tensors, a loop over the points": logistic_float32_only,
+    },
+    "best_step": {
+        "eigvalsh": best_eigvalsh,
+        "NumPy, through the condition number": best_numpy,
+        "complex eigvals, rate from the factors": best_complex_eigvals,
+    },
+    "train_logistic": {
+        "the two bugs fixed": lambda X, y, lr, steps: train_buggy(
+            X, y, lr, steps, mean_all=False, bias_sign=1.0),
+        "mean over the rows": train_ok,
+        "bias folded into the weights": train_folded,
+        "float32 weights (Chapter 1's habit)": train_float32_only,
+    },
+    "nesterov_descent": {
+        "look-ahead form": nesterov_ok,
+        "Sutskever's form": nesterov_sutskever,
+        "preallocated trajectory": nesterov_preallocated,
+    },
 }
 
 MUTANTS = {
-    "bce_with_logits": {
-        "naive log of the sigmoid": bce_naive,
-        "clamped probabilities": bce_clamped,
-        "sum instead of mean": lambda logits, y: bce_ok(logits, y) * len(y),
-        "targets swapped": lambda logits, y: bce_ok(logits, 1 - y),
-        "softplus only": lambda logits, y: F.softplus(logits).mean(),
-    },
     "cross_entropy_from_logits": {
         "naive softmax": ce_naive,
-        "sum instead of mean": lambda logits, y: ce_ok(logits, y) * len(y),
+        "sum instead of mean": lambda logits, y: ce_max_shift(logits, y) * len(y),
         "forgets the log-sum-exp": lambda logits, y: -logits[torch.arange(len(y)), y].mean(),
-        "wrong indexing": lambda logits, y: (torch.logsumexp(logits, 1) - logits[:, y]).mean(),
+        "wrong indexing": lambda logits, y: (torch.logsumexp(logits, 1)
+                                             - logits[:, y]).mean(),
         "normalises over the batch": lambda logits, y: -torch.log_softmax(logits, dim=0)[
             torch.arange(len(y)), y].mean(),
+        "one loss per row, not the mean": lambda logits, y: torch.logsumexp(logits, 1)
+        - logits[torch.arange(len(y)), y],
     },
-    "gradient_descent": {
-        "gradient ascent": lambda grad, w0, lr, steps: gd_ok(lambda w: -grad(w), w0, lr, steps),
-        "in-place update aliases the rows": gd_in_place,
-        "changes w0": gd_mutates_w0,
-        "leaves out w0": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, steps)[1:],
-        "one step too few": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, max(steps - 1, 0)),
-        "final point only": lambda grad, w0, lr, steps: gd_ok(grad, w0, lr, steps)[-1],
+    "logistic_loss_grad": {
+        "uses autograd": logistic_autograd,
+        "wrong sign": logistic_wrong_sign,
+        "sigmoid(t z)": logistic_sigmoid_tz,
+        "sum instead of mean": logistic_sum,
+        "bias gradient -mean(t)": logistic_bias_mean_t,
+        "overflows to nan": logistic_overflow,
+        "forgets the bias in z": lambda X, t, w, b: logistic_ok(X, t, w, 0.0),
     },
-    "momentum_descent": {
-        "ignores beta": lambda grad, w0, lr, beta, steps: gd_ok(grad, w0, lr, steps),
-        "dampened velocity": momentum_dampened,
-        "Nesterov instead": momentum_nesterov,
-        "steps with the old velocity": momentum_stale_velocity,
+    "best_step": {
+        "diagonal entries": best_diagonal,
+        "the stability limit 2 / lambda_max": best_stability_limit,
+        "1 / lambda_max": best_one_over_max,
+        "rate (lambda_max - lambda_min) / lambda_max": best_wrong_rate,
+        "a single number": lambda H: 2 / torch.linalg.eigvalsh(H).sum(),
     },
-    "quadratic_rate": {
-        "smallest factor": lambda lr, eig: (1 - lr * eig).abs().min().item(),
-        "no absolute value": lambda lr, eig: (1 - lr * eig).max().item(),
-        "largest eigenvalue only": lambda lr, eig: abs(1 - lr * eig.max().item()),
-        "smallest eigenvalue only": lambda lr, eig: abs(1 - lr * eig.min().item()),
+    "train_logistic": {
+        "the colleague's code, both bugs": train_buggy,
+        "only the bias sign fixed": lambda X, y, lr, steps: train_buggy(
+            X, y, lr, steps, bias_sign=1.0),
+        "only the mean fixed": lambda X, y, lr, steps: train_buggy(
+            X, y, lr, steps, mean_all=False),
+        "bias never updated": lambda X, y, lr, steps: train_buggy(
+            X, y, lr, steps, mean_all=False, update_b=False),
+        "sum instead of mean": lambda X, y, lr, steps: train_buggy(
+            X, y, lr, steps, mean_all=False, bias_sign=1.0, scale=len(y)),
+        "uses autograd": lambda X, y, lr, steps: train_buggy(
+            X, y, lr, steps, bias_sign=1.0, autograd=True),
+    },
+    "nesterov_descent": {
+        "Polyak's momentum": lambda g, w0, lr, beta, s: nesterov_variant(
+            g, w0, lr, beta, s, at_lookahead=False),
+        "look-ahead with the wrong sign": lambda g, w0, lr, beta, s: nesterov_variant(
+            g, w0, lr, beta, s, look=1.0),
+        "dampened velocity": lambda g, w0, lr, beta, s: nesterov_variant(
+            g, w0, lr, beta, s, dampen=True),
+        "PyTorch's Nesterov form": nesterov_pytorch_form,
+        "in-place update aliases the rows": nesterov_in_place,
+        "changes w0": nesterov_mutates_w0,
+        "leaves out w0": lambda g, w0, lr, beta, s: nesterov_ok(g, w0, lr, beta, s)[1:],
     },
 }
-
-# Each correct answer as its only variant, until the chapter lists its variants.
-CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}
