@@ -1,151 +1,260 @@
-"""Chapter 10 checks: each accepts a correct answer and rejects plausible wrong ones."""
+"""Chapter 10 checks: the correct answers each must accept, the mistakes each must reject.
+
+The Experiment check trains the learner's function itself, so its answers are training
+functions; each call trains one small MLP (about a second on one thread).
+"""
 
 import math
 
+import numpy as np
 import pytest
 import torch
-from scipy import stats
+
+from mlpbook import train, utils
+
+# --- Exercise 1: days_needed ------------------------------------------------------------
 
 
-def log_returns_ok(prices):
-    return torch.diff(torch.log(prices))
+def days_ceil(half_width, p=0.5, z=1.96):
+    return math.ceil(z**2 * p * (1 - p) / half_width**2)
 
 
-def accuracy_ok(predicted, actual):
-    return ((predicted > 0) == (actual > 0)).float().mean().item()
+def days_numpy(half_width, p=0.5, z=1.96):
+    return np.ceil(z * z * p * (1 - p) / half_width / half_width).astype(np.int64)
 
 
-def wilson_ok(k, n, z=1.96):
-    p = k / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z / (1 + z**2 / n) * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return centre - half, centre + half
+def days_search(half_width, p=0.5, z=1.96):
+    """The definition itself: the first n whose half-width is small enough."""
+    n = 1
+    while z * math.sqrt(p * (1 - p) / n) > half_width + 1e-12:
+        n += 1
+    return n
 
 
-def wald(k, n, z=1.96):
-    p = k / n
-    half = z * math.sqrt(p * (1 - p) / n)
-    return p - half, p + half
+def days_float(half_width, p=0.5, z=1.96):
+    return float(math.ceil((z / half_width) ** 2 * p * (1 - p)))
 
 
-def wilson_no_correction_term(k, n, z=1.96):
-    p = k / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z / (1 + z**2 / n) * math.sqrt(p * (1 - p) / n)
-    return centre - half, centre + half
+# --- Exercise 2: momentum_features ------------------------------------------------------
 
 
-def walk_forward_ok(n, n_folds):
-    edges = [j * n // (n_folds + 1) for j in range(n_folds + 2)]
-    return [(torch.arange(edges[k]), torch.arange(edges[k], edges[k + 1]))
-            for k in range(1, n_folds + 1)]
+def momentum_unfold(returns, window):
+    X = returns.unfold(0, window, 1)[:-1]
+    trend = returns.unfold(0, 5, 1).mean(dim=1)[window - 5:len(returns) - 5]
+    return torch.cat([X, trend[:, None]], dim=1), returns[window:]
 
 
-def walk_forward_sliding(n, n_folds):
-    edges = [j * n // (n_folds + 1) for j in range(n_folds + 2)]
-    return [(torch.arange(edges[k - 1], edges[k]), torch.arange(edges[k], edges[k + 1]))
-            for k in range(1, n_folds + 1)]
+def momentum_loop(returns, window):
+    rows, targets = [], []
+    for i in range(len(returns) - window):
+        past = returns[i:i + window]
+        rows.append(torch.cat([past, past[-5:].mean().reshape(1)]))
+        targets.append(returns[i + window])
+    return torch.stack(rows), torch.stack(targets)
 
 
-def walk_forward_shuffled(n, n_folds):
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(0))
-    return [(order[train], order[val]) for train, val in walk_forward_ok(n, n_folds)]
+def momentum_cumsum_float32(returns, window):
+    r = returns.float()
+    total = torch.cat([r.new_zeros(1), r.cumsum(0)])
+    n = len(r) - window
+    ends = torch.arange(n) + window  # one past each window's last index
+    trend = (total[ends] - total[ends - 5]) / 5
+    X = torch.stack([r[i:i + window] for i in range(n)])
+    return torch.cat([X, trend[:, None]], dim=1), r[window:]
 
 
-def walk_forward_overlapping(n, n_folds):
-    folds = walk_forward_ok(n, n_folds)
-    return [(train, torch.cat([train[-1:], val])[:-1]) for train, val in folds]
+def momentum_buggy(returns, window):  # the code the exercise gives
+    X = returns.unfold(0, window, 1)[:-1]
+    mean5 = returns.unfold(0, 5, 1).mean(dim=1)
+    trend = mean5[window - 4:len(returns) - 4]
+    y = returns[window - 1:-1]
+    return torch.cat([X, trend[:, None]], dim=1), y
 
 
-def walk_forward_n_blocks(n, n_folds):  # n_folds blocks instead of n_folds + 1
-    edges = [j * n // n_folds for j in range(n_folds + 1)] + [n]
-    return [(torch.arange(edges[k]), torch.arange(edges[k], edges[k + 1]))
-            for k in range(1, n_folds + 1)]
+def momentum_target_fixed_only(returns, window):
+    X, _ = momentum_buggy(returns, window)
+    return X, returns[window:]
 
 
-def long_flat_ok(signal, returns, cost):
-    position = signal.to(returns.dtype)
-    previous = torch.cat([position.new_zeros(1), position[:-1]])
-    return position * returns - cost * (position - previous).abs()
+def momentum_trend_fixed_only(returns, window):
+    X, _ = momentum_unfold(returns, window)
+    return X, returns[window - 1:-1]
 
 
-def long_flat_lagged(signal, returns, cost):
-    position = signal.to(returns.dtype)
-    previous = torch.cat([position.new_zeros(1), position[:-1]])
-    return previous * returns - cost * (position - previous).abs()
+def momentum_trend_one_day_early(returns, window):
+    X, y = momentum_unfold(returns, window)
+    trend = returns.unfold(0, 5, 1).mean(dim=1)[window - 6:len(returns) - 6]
+    if len(trend) < len(y):
+        trend = torch.cat([trend.new_zeros(1), trend])
+    return torch.cat([X[:, :window], trend[-len(y):, None]], dim=1), y
 
 
-def long_flat_buy_cost_only(signal, returns, cost):
-    position = signal.to(returns.dtype)
-    previous = torch.cat([position.new_zeros(1), position[:-1]])
-    return position * returns - cost * (position - previous).clamp(min=0)
+def momentum_mean_of_window(returns, window):
+    X, y = momentum_unfold(returns, window)
+    return torch.cat([X[:, :window], X[:, :window].mean(dim=1, keepdim=True)], 1), y
 
 
-def long_flat_starts_long(signal, returns, cost):
-    position = signal.to(returns.dtype)
-    previous = torch.cat([position.new_ones(1), position[:-1]])
-    return position * returns - cost * (position - previous).abs()
+def momentum_centred_three(returns, window):
+    X, y = momentum_unfold(returns, window)
+    smooth = torch.nn.functional.avg_pool1d(returns[None, None], 3, 1, 1)[0, 0]
+    return torch.cat([X[:, :window], smooth[window - 1:-1, None]], dim=1), y
+
+
+# --- Exercise 4: max_drawdown ------------------------------------------------------------
+
+
+def drawdown_ok(net):
+    value = torch.exp(torch.cat([net.new_zeros(1), net.cumsum(0)]))
+    peak = value.cummax(0).values
+    return (1 - value / peak).max().item()
+
+
+def drawdown_loop(net):
+    value, peak, worst = 1.0, 1.0, 0.0
+    for r in net.tolist():
+        value *= math.exp(r)
+        peak = max(peak, value)
+        worst = max(worst, (peak - value) / peak)
+    return worst
+
+
+def drawdown_numpy(net):
+    value = np.exp(np.concatenate([[0.0], np.cumsum(net.numpy())]))
+    return np.max(1 - value / np.maximum.accumulate(value))
+
+
+def drawdown_no_start(net):
+    value = torch.exp(net.cumsum(0))
+    return (1 - value / value.cummax(0).values).max().item()
+
+
+def drawdown_in_log_units(net):
+    value = torch.cat([net.new_zeros(1), net.cumsum(0)])
+    return (value.cummax(0).values - value).max().item()
+
+
+def drawdown_global(net):
+    value = torch.exp(torch.cat([net.new_zeros(1), net.cumsum(0)]))
+    return (1 - value.min() / value.max()).item()
+
+
+def drawdown_cumsum_not_exp(net):
+    value = 1 + torch.cat([net.new_zeros(1), net.cumsum(0)])
+    return (1 - value / value.cummax(0).values).max().item()
+
+
+# --- Exercise 5: volatility_model ------------------------------------------------------
+
+
+def mlp(n_in=20, hidden=(32, 32)):
+    layers, width = [], n_in
+    for h in hidden:
+        layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+        width = h
+    return torch.nn.Sequential(*layers, torch.nn.Linear(width, 1), torch.nn.Flatten(0))
+
+
+def trainer(hidden=(32, 32), epochs=30, seed=0, lr=1e-3, transform=None, target=None,
+            optimiser="adamw"):
+    """A training function as a learner would write it, with some choices varied."""
+    def train_volatility_mlp(X_train, y_train):
+        utils.set_seed(seed)
+        model = mlp(X_train.shape[1], hidden)
+        X = transform(X_train) if transform else X_train
+        y = target(X_train, y_train) if target else y_train
+        if optimiser == "adamw":
+            opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-2)
+        else:
+            opt = torch.optim.Adam(model.parameters(), lr=lr)
+        train.fit(model, torch.nn.MSELoss(), opt, (X, y), epochs=epochs, batch_size=64,
+                  seed=seed, progress=False)
+        return model
+    return train_volatility_mlp
+
+
+def untrained(X_train, y_train):
+    utils.set_seed(0)
+    return mlp()
+
+
+def window_average(X_train, y_train):
+    return lambda X: X.mean(dim=1)
+
+
+def training_mean(X_train, y_train):
+    return lambda X: torch.full((len(X),), y_train.mean().item())
 
 
 CORRECT = {
-    "log_returns": log_returns_ok,
-    "directional_accuracy": accuracy_ok,
-    "wilson_interval": wilson_ok,
-    "walk_forward_splits": walk_forward_ok,
-    "long_flat_returns": long_flat_ok,
+    "days_needed": {"math.ceil": days_ceil, "NumPy integer": days_numpy,
+                    "search from n = 1": days_search, "whole float": days_float},
+    "momentum_features": {"unfold": momentum_unfold, "loop": momentum_loop,
+                          "cumsum in float32": momentum_cumsum_float32},
+    "max_drawdown": {"torch": drawdown_ok, "loop": drawdown_loop,
+                     "NumPy": drawdown_numpy},
+    "volatility_model": {
+        "two layers, AdamW, seed 0": trainer(),
+        "two layers, seed 3": trainer(seed=3),
+        "one layer of 64, Adam": trainer(hidden=(64,), optimiser="adam"),
+        "one layer of 16, 60 epochs": trainer(hidden=(16,), epochs=60),
+    },
 }
 
 MUTANTS = {
-    "log_returns": {
-        "simple returns": lambda p: p[1:] / p[:-1] - 1,
-        "wrong sign": lambda p: torch.log(p[:-1] / p[1:]),
-        "keeps n values": lambda p: torch.cat([p.new_zeros(1), torch.diff(torch.log(p))]),
-        "divides by the later price": lambda p: torch.diff(p) / p[1:],
-        "returns float32 always": lambda p: torch.diff(torch.log(p)).float(),
+    "days_needed": {
+        "z not squared": lambda h, p=0.5, z=1.96: math.ceil(z * p * (1 - p) / h**2),
+        "h not squared": lambda h, p=0.5, z=1.96: math.ceil(z**2 * p * (1 - p) / h),
+        "rounded down": lambda h, p=0.5, z=1.96: math.floor(z**2 * p * (1 - p) / h**2),
+        "rounded to nearest": lambda h, p=0.5, z=1.96: round(z**2 * p * (1 - p) / h**2),
+        "p taken as 0.5": lambda h, p=0.5, z=1.96: math.ceil(z**2 * 0.25 / h**2),
+        "z taken as 1.96": lambda h, p=0.5, z=1.96: math.ceil(1.96**2 * p * (1 - p) / h**2),
+        "not rounded": lambda h, p=0.5, z=1.96: z**2 * p * (1 - p) / h**2,
+        "standard deviation for p (1 - p)": lambda h, p=0.5, z=1.96: math.ceil(
+            z**2 * math.sqrt(p * (1 - p)) / h**2),
     },
-    "directional_accuracy": {
-        "zero counts as up": lambda p, a: ((p >= 0) == (a >= 0)).float().mean().item(),
-        "compares signs": lambda p, a: (torch.sign(p) == torch.sign(a)).float().mean().item(),
-        "counts instead of fraction": lambda p, a: ((p > 0) == (a > 0)).sum().item(),
-        "error rate": lambda p, a: ((p > 0) != (a > 0)).float().mean().item(),
-        "misaligned by one day": lambda p, a: (
-            ((p[:-1] > 0) == (a[1:] > 0)).float().mean().item()),
-        "returns a tensor of hits": lambda p, a: ((p > 0) == (a > 0)).float(),
+    "momentum_features": {
+        "the given code, unfixed": momentum_buggy,
+        "only the target fixed": momentum_target_fixed_only,
+        "only the mean fixed": momentum_trend_fixed_only,
+        "mean ends a day early": momentum_trend_one_day_early,
+        "mean of the whole window": momentum_mean_of_window,
+        "centred three-day mean": momentum_centred_three,
     },
-    "wilson_interval": {
-        "Wald interval": wald,
-        "missing z^2/(4n^2)": wilson_no_correction_term,
-        "ignores z": lambda k, n, z=1.96: wilson_ok(k, n, 1.96),
-        "bounds swapped": lambda k, n, z=1.96: wilson_ok(k, n, z)[::-1],
-        "not recentred": lambda k, n, z=1.96: (
-            k / n - (wilson_ok(k, n, z)[1] - wilson_ok(k, n, z)[0]) / 2,
-            k / n + (wilson_ok(k, n, z)[1] - wilson_ok(k, n, z)[0]) / 2),
+    "max_drawdown": {
+        "no starting value": drawdown_no_start,
+        "in log units": drawdown_in_log_units,
+        "global max and min": drawdown_global,
+        "cumsum as the value": drawdown_cumsum_not_exp,
+        "in percent": lambda net: 100 * drawdown_ok(net),
+        "negative": lambda net: -drawdown_ok(net),
     },
-    "walk_forward_splits": {
-        "sliding window": walk_forward_sliding,
-        "shuffled rows": walk_forward_shuffled,
-        "validation overlaps training": walk_forward_overlapping,
-        "n_folds blocks": walk_forward_n_blocks,
-        "one fold too few": lambda n, n_folds: walk_forward_ok(n, n_folds)[:-1],
-        "validation before training": lambda n, n_folds: [
-            (v, t) for t, v in walk_forward_ok(n, n_folds)],
-    },
-    "long_flat_returns": {
-        "no costs": lambda s, r, c: long_flat_ok(s, r, 0.0),
-        "cost every day in the market": lambda s, r, c: s.to(r.dtype) * (r - c),
-        "position one day late": long_flat_lagged,
-        "cost only on buying": long_flat_buy_cost_only,
-        "starts long": long_flat_starts_long,
-        "adds the cost": lambda s, r, c: long_flat_ok(s, r, -c),
+    "volatility_model": {
+        "untrained": untrained,
+        "the 20-day average itself": window_average,
+        "the training mean": training_mean,
+        "two epochs": trainer(epochs=2),
+        "inputs in fractions, not percent": trainer(transform=lambda X: X / 100),
+        "trained on squared returns": trainer(target=lambda X, y: y**2),
     },
 }
 
 
-@pytest.mark.parametrize("k, n", [(0, 10), (3, 7), (213, 427), (427, 427)])
-def test_wilson_reference_matches_scipy(k, n):
-    z = stats.norm.ppf(0.975)
-    expected = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-    assert wilson_ok(k, n, z) == pytest.approx((expected.low, expected.high), abs=1e-9)
+def test_volatility_check_holds_out_the_last_fifth_with_no_shared_days():
+    """The learner's training rows end before the held-out rows begin: no training
+    target reaches a day that a held-out target covers."""
+    from mlpbook.check import ch10
 
-# Each correct answer as its only variant, until the chapter lists its variants.
-CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}
+    X_train, y_train, X_held, y_held = ch10._volatility_data()
+    n = len(y_train) + ch10.VOL_HORIZON - 1 + len(y_held)  # all rows
+    assert len(y_held) == n // 5 and X_train.shape[1] == X_held.shape[1] == 20
+    first_held = n - len(y_held)
+    # Row i's target covers the days i + 20 .. i + 24 (indices of absolute returns).
+    last_train_day = len(y_train) - 1 + 20 + ch10.VOL_HORIZON - 1
+    assert last_train_day < first_held + 20
+    # The rows the check holds out are the series' own last rows.
+    from mlpbook import data
+
+    close = torch.tensor(data.load_goog()["Close"].to_numpy(), dtype=torch.float64)
+    size = (100 * torch.log(close[1:] / close[:-1])).abs().float()
+    assert torch.equal(X_held[-1], size[-25:-5])
+    assert y_held[-1].item() == pytest.approx(size[-5:].mean().item(), rel=1e-6)

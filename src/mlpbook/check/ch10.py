@@ -1,159 +1,227 @@
 """Checks for Chapter 10, "Financial forecasting".
 
-Conventions of the chapter: prices and returns are 1-D tensors in time order,
-oldest first; ``returns[t]`` is the log return from day ``t`` to day ``t + 1``.
-A day counts as "up" when its return is strictly positive, and a forecast says
-"up" when it is strictly positive; zero counts as "not up" on both sides.
+Conventions of the chapter: prices and returns are 1-D tensors in time order, oldest
+first; ``returns[t]`` is the log return from day ``t`` to day ``t + 1``. A window row
+``i`` holds ``returns[i : i + window]`` and is known once its last return is; its target
+lies strictly after it.
+
+The Experiment check (``volatility_model``) builds its data from ``data.load_goog()``
+itself: absolute daily log returns in percent, windows of ``VOL_WINDOW`` days, targets
+the mean absolute return of the next ``VOL_HORIZON`` days. It trains the learner's
+function on the first four fifths and scores the model on the last fifth, which the
+learner never receives.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+from fractions import Fraction
 
 import torch
 
-from ._common import callable_, close, ok, require, run, tensor_like
+from ._common import callable_, fail, ok, require, run
 
-__all__ = ["log_returns", "directional_accuracy", "wilson_interval", "walk_forward_splits",
-           "long_flat_returns"]
+__all__ = ["days_needed", "momentum_features", "max_drawdown", "volatility_model"]
 
-
-def _log_returns(prices):
-    return torch.log(prices[1:] / prices[:-1])
-
-
-def _directional_accuracy(predicted, actual):
-    return ((predicted > 0) == (actual > 0)).double().mean().item()
+F64 = torch.float64
+VOL_WINDOW = 20  # past days of absolute returns in each input row
+VOL_HORIZON = 5  # days averaged in each target
 
 
-def _wilson(k, n, z):
-    p = k / n
-    denominator = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denominator
-    half = z / denominator * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    return centre - half, centre + half
-
-
-def _walk_forward(n, n_folds):
-    edges = [j * n // (n_folds + 1) for j in range(n_folds + 2)]
-    return [(torch.arange(0, edges[k]), torch.arange(edges[k], edges[k + 1]))
-            for k in range(1, n_folds + 1)]
-
-
-def _long_flat(signal, returns, cost):
-    position = signal.to(returns.dtype)
-    previous = torch.cat([position.new_zeros(1), position[:-1]])
-    return position * returns - cost * (position - previous).abs()
-
-
-def _as_float(value, what: str) -> float:
-    require(isinstance(value, (int, float)) or (isinstance(value, torch.Tensor)
-                                                  and value.numel() == 1),
-            f"{what} should be one number (a float or a 0-D tensor), "
-            f"not a {type(value).__name__}.")
+def _number(value, what: str) -> float:
+    """A Python, NumPy or one-element tensor number, as a float."""
+    if isinstance(value, torch.Tensor):
+        require(value.numel() == 1, f"{what} should be one number, not a tensor of "
+                f"shape {tuple(value.shape)}.")
+        value = value.item()
+    require(isinstance(value, numbers.Real) and not isinstance(value, bool),
+            f"{what} should be a number, not a {type(value).__name__}.")
     return float(value)
 
 
-def log_returns(fn) -> None:
-    """Check ``log_returns(prices)``: ``log(prices[t + 1] / prices[t])``, shape (n - 1,)."""
+# --- Exercise 1 -----------------------------------------------------------------------
+
+def _days_exact(half_width, p, z) -> Fraction:
+    """z^2 p (1 - p) / h^2 with the decimal inputs taken exactly."""
+    h, p, z = (Fraction(str(v)) for v in (half_width, p, z))
+    return z * z * p * (1 - p) / (h * h)
+
+
+def days_needed(fn) -> None:
+    """Check ``days_needed(half_width, p, z)``: the smallest n whose Wald half-width
+    ``z * sqrt(p (1 - p) / n)`` is at most ``half_width``."""
+    callable_(fn)
+    cases = [(0.03, 0.5, 1.96), (0.02, 0.55, 1.96), (0.05, 0.6, 2.576),
+             (0.004, 0.5, 1.645), (0.1, 0.3, 1.0), (0.01, 0.5, 1.96)]
+    for half_width, p, z in cases:
+        case = f"half_width = {half_width}, p = {p}, z = {z}"
+        out = run(fn, half_width, p, z, what=case,
+                  hint="half_width, p and z are floats; return a whole number.")
+        value = _number(out, "the number of days")
+        require(value == int(value), "return a whole number of days: the smallest n "
+                "that is large enough, rounded up.", case)
+        exact = _days_exact(half_width, p, z)
+        allowed = {math.ceil(exact)}
+        if exact.denominator == 1:  # exactly on a whole number: rounding may add one
+            allowed.add(int(exact) + 1)
+        if int(value) in allowed:
+            continue
+        if abs(int(value) - float(exact)) < 1.5:
+            fail("round up: the smallest whole n for which the half-width is at most "
+                 "half_width; rounding down or to the nearest leaves it too wide.", case)
+        fail("solve h = z sqrt(p (1 - p) / n) for n: z and h both appear squared, "
+             "and p enters through p (1 - p).", case)
+    ok("days_needed: right for 6 widths, p and z values, rounding included.")
+
+
+# --- Exercise 2 -----------------------------------------------------------------------
+
+def _momentum(returns: torch.Tensor, window: int):
+    X = returns.unfold(0, window, 1)[:-1]  # (n, window)
+    trend = X[:, -5:].mean(dim=1, keepdim=True)  # (n, 1)
+    return torch.cat([X, trend], dim=1), returns[window:]
+
+
+def _as_pair(out, n: int, window: int):
+    require(isinstance(out, (tuple, list)) and len(out) == 2, "return a pair (X, y).")
+    X, y = out
+    require(isinstance(X, torch.Tensor) and isinstance(y, torch.Tensor),
+            "X and y should both be tensors.")
+    require(tuple(X.shape) == (n, window + 1), f"X should have shape (m - window, "
+            f"window + 1) = {(n, window + 1)}, but it has {tuple(X.shape)}.")
+    require(tuple(y.shape) == (n,), f"y should have shape (m - window,) = {(n,)}, but "
+            f"it has {tuple(y.shape)}.")
+    return X.detach().to(F64), y.detach().to(F64)
+
+
+def momentum_features(fn) -> None:
+    """Check ``momentum_features(returns, window)``: each window of returns, the mean of
+    its last five, and the next return; nothing after the window in the features."""
     callable_(fn)
     gen = torch.Generator().manual_seed(10)
-    walk = 100 * torch.exp(torch.cumsum(0.02 * torch.randn(30, generator=gen,
-                                                           dtype=torch.float64), 0))
-    cases = [
-        (walk, "a random walk of 30 prices"),
-        (torch.tensor([10.0, 20.0, 5.0, 5.0], dtype=torch.float64),
-         "prices 10, 20, 5, 5 (a doubling, a fall to a quarter, no change)"),
-        (torch.tensor([50.0, 55.0]), "two float32 prices"),
-    ]
-    for prices, what in cases:
-        out = run(fn, prices.clone(), what=what)
-        close(out, _log_returns(prices), "log_returns(prices)",
-              f"on {what}: take log(prices[t + 1] / prices[t]) for each day after the first; "
-              "there is one return fewer than prices.", atol=1e-6)
-        require(out.dtype == prices.dtype, f"keep the prices' dtype ({prices.dtype}).")
-    ok("log_returns: correct on 3 price series, including a doubling and a flat day.")
+    for m, window in [(60, 10), (40, 5), (200, 20)]:
+        returns = 0.02 * torch.randn(m, generator=gen, dtype=F64)
+        case = f"{m} random returns, window = {window}"
+        X, y = _as_pair(run(fn, returns.clone(), window, what=case), m - window, window)
+        later = returns.clone()
+        cut = m // 2
+        later[cut:] += 0.05  # change every return from index cut on
+        X_l, _ = _as_pair(run(fn, later, window, what=case), m - window, window)
+        known = torch.arange(m - window) + window <= cut  # rows whose window ends first
+        require(torch.allclose(X[known], X_l[known], atol=1e-6),
+                "a feature changes when only LATER returns change: it looks ahead. "
+                "Each feature of row i may use returns[i : i + window] only.", case)
+        require(not torch.allclose(y, X[:, window - 1], atol=1e-9),
+                "the target equals the window's last return, which the model already "
+                "sees: the target is the return right after the window.", case)
+        X_ref, y_ref = _momentum(returns, window)
+        require(torch.allclose(X[:, :window], X_ref[:, :window], atol=1e-6),
+                "the first window columns of row i should be returns[i : i + window].",
+                case)
+        require(torch.allclose(y, y_ref, atol=1e-6), "the target of row i is the "
+                "return right after its window, returns[i + window].", case)
+        require(torch.allclose(X[:, window], X_ref[:, window], atol=1e-6),
+                "the last column should be the mean of the window's last five returns, "
+                "the five that end with returns[i + window - 1].", case)
+    ok("momentum_features: right on 3 series, with no look-ahead in the features.")
 
 
-def directional_accuracy(fn) -> None:
-    """Check ``directional_accuracy(predicted, actual)``: the fraction of days whose direction
-    (strictly positive or not) the forecast gets right."""
-    callable_(fn)
-    gen = torch.Generator().manual_seed(11)
-    cases = [
-        (torch.tensor([0.5, -0.2, 0.0, 0.1, 0.0, -1.0, 0.0]),
-         torch.tensor([0.1, -0.3, -0.2, 0.0, 0.0, 0.4, 0.3]),
-         "forecasts and returns that include zeros"),
-        (torch.randn(101, generator=gen), torch.randn(101, generator=gen),
-         "101 random forecasts and returns"),
-        (torch.tensor([0.3, 0.2]), torch.tensor([0.1, 0.5]), "two correct up days"),
-    ]
-    for predicted, actual, what in cases:
-        out = run(fn, predicted.clone(), actual.clone(), what=what)
-        value = _as_float(out, "the accuracy")
-        require(abs(value - _directional_accuracy(predicted, actual)) < 1e-6,
-                f"on {what}: compare (predicted > 0) with (actual > 0) day by day and return "
-                "the fraction of days where they agree; zero means 'not up' on both sides.")
-    ok("directional_accuracy: correct on 3 cases, zeros included.")
+# --- Exercise 4 -----------------------------------------------------------------------
+
+def _drawdown(net: torch.Tensor) -> float:
+    value = torch.cat([net.new_zeros(1), net.to(F64).cumsum(0)])  # log of the account
+    peak = value.cummax(0).values
+    return float((1 - torch.exp(value - peak)).max())
 
 
-def wilson_interval(fn) -> None:
-    """Check ``wilson_interval(k, n, z)``: the Wilson score interval ``(low, high)``."""
-    callable_(fn)
-    for k, n, z in [(213, 427, 1.96), (3, 7, 1.96), (0, 10, 1.96), (10, 10, 1.96),
-                    (60, 100, 2.576), (1, 2, 1.0)]:
-        out = run(fn, k, n, z, what=f"k = {k}, n = {n}, z = {z}")
-        require(isinstance(out, (tuple, list)) and len(out) == 2, "return a pair (low, high).")
-        low, high = (_as_float(v, "each bound") for v in out)
-        ref_low, ref_high = _wilson(k, n, z)
-        require(low <= high, "return the lower bound first.")
-        require(abs(low - ref_low) < 1e-6 and abs(high - ref_high) < 1e-6,
-                f"for k = {k}, n = {n}, z = {z}: the Wilson interval is centred on "
-                "(p + z^2/(2n)) / (1 + z^2/n), not on p, and its half-width has the extra term "
-                "z^2/(4n^2) under the square root; use the z you are given.")
-    ok("wilson_interval: correct on 6 cases, including k = 0, k = n and other z values.")
-
-
-def walk_forward_splits(fn) -> None:
-    """Check ``walk_forward_splits(n, n_folds)``: expanding-window folds in time order."""
-    callable_(fn)
-    for n, n_folds in [(20, 3), (1710, 3), (103, 4), (9, 2)]:
-        out = run(fn, n, n_folds, what=f"n = {n}, n_folds = {n_folds}")
-        require(isinstance(out, (list, tuple)) and len(out) == n_folds,
-                f"return a list of n_folds = {n_folds} pairs (train_idx, val_idx).")
-        for k, (fold, (train_ref, val_ref)) in enumerate(zip(out, _walk_forward(n, n_folds)), 1):
-            require(isinstance(fold, (tuple, list)) and len(fold) == 2,
-                    "each fold should be a pair (train_idx, val_idx).")
-            train_idx, val_idx = (tensor_like(torch.as_tensor(f), ref, f"fold {k}'s {name}")
-                                  for f, ref, name in zip(fold, (train_ref, val_ref),
-                                                          ("train_idx", "val_idx")))
-            require(torch.equal(train_idx, train_ref.double()),
-                    f"fold {k} (n = {n}, n_folds = {n_folds}): train on every row before the "
-                    "validation block, from row 0, in order.")
-            require(torch.equal(val_idx, val_ref.double()),
-                    f"fold {k} (n = {n}, n_folds = {n_folds}): cut the rows into n_folds + 1 "
-                    "blocks at j * n // (n_folds + 1); fold k validates on block k, which "
-                    "starts right after its training rows.")
-    ok("walk_forward_splits: correct folds for 4 sizes; training always precedes validation.")
-
-
-def long_flat_returns(fn) -> None:
-    """Check ``long_flat_returns(signal, returns, cost)``: the strategy's daily net returns."""
+def max_drawdown(fn) -> None:
+    """Check ``max_drawdown(net)``: the largest fall of the account from a previous
+    peak, as a fraction of that peak; the account starts at 1 before the first day."""
     callable_(fn)
     gen = torch.Generator().manual_seed(12)
-    returns = 0.02 * torch.randn(40, generator=gen, dtype=torch.float64)
     cases = [
-        (torch.tensor([True, True, False, True, False, False]),
-         torch.tensor([0.01, -0.02, 0.03, 0.01, -0.01, 0.02], dtype=torch.float64), 0.001,
-         "a short hand-made series"),
-        (torch.rand(40, generator=gen) > 0.5, returns, 0.002, "40 random days"),
-        (torch.ones(5, dtype=torch.bool), returns[:5], 0.01, "a signal that is always long"),
-        (torch.zeros(5, dtype=torch.bool), returns[:5], 0.01, "a signal that is never long"),
+        (torch.tensor([0.1, -0.2, 0.05, -0.1, 0.3], dtype=F64), "a rise, then falls"),
+        (torch.tensor([-0.3, 0.1, 0.1], dtype=F64),
+         "a loss on the first day (the peak is the starting value)"),
+        (torch.tensor([-0.05, 0.2, -0.05, -0.4, 0.1, 0.6], dtype=F64),
+         "the highest value comes after the deepest fall"),
+        (torch.tensor([0.01, 0.02, 0.0, 0.03], dtype=F64), "an account that never falls"),
+        (0.02 * torch.randn(300, generator=gen, dtype=F64), "300 random days"),
+        (0.02 * torch.randn(50, generator=gen), "50 random float32 days"),
     ]
-    for signal, rets, cost, what in cases:
-        out = run(fn, signal.clone(), rets.clone(), cost, what=what)
-        close(out, _long_flat(signal, rets, cost), "the daily net returns",
-              f"on {what}: each day earn returns[t] when signal[t] is True, else 0, and pay "
-              "cost once for every change of position, starting flat (no position).",
-              atol=1e-9)
-    ok("long_flat_returns: correct on 4 signals, costs charged on every entry and exit.")
+    for net, what in cases:
+        out = run(fn, net.clone(), what=what,
+                  hint="net is a 1-D tensor of daily log returns; return one number.")
+        value = _number(out, "the drawdown")
+        expected = _drawdown(net)
+        require(value >= 0 or expected == 0, "report the drawdown as a positive "
+                "fraction: a fall of a fifth is 0.2.", what)
+        require(value <= 1 + 1e-9, "report the drawdown as a fraction of the peak, "
+                "between 0 and 1, not in percent.", what)
+        require(abs(value - expected) < 1e-6, "follow the account's value "
+                "V_t = exp(r_0 + ... + r_t), starting from V = 1 before the first day; "
+                "at each day compare V_t with the highest value reached so far, and "
+                "report the largest relative fall 1 - V_t / peak.", what)
+    ok("max_drawdown: right on 6 series, a first-day loss and a late peak included.")
+
+
+# --- Exercise 5 -----------------------------------------------------------------------
+
+_VOL_DATA: dict = {}
+
+
+def _volatility_data():
+    """(X_train, y_train, X_held, y_held): windows of absolute daily log returns in
+    percent, (n, VOL_WINDOW), and the mean of the next VOL_HORIZON of them, (n,)."""
+    if not _VOL_DATA:
+        from .. import data
+
+        close = torch.tensor(data.load_goog()["Close"].to_numpy(), dtype=F64)
+        size = (100 * torch.log(close[1:] / close[:-1])).abs().float()  # (m,)
+        X = size.unfold(0, VOL_WINDOW, 1)[:-VOL_HORIZON]  # (n, VOL_WINDOW)
+        y = size[VOL_WINDOW:].unfold(0, VOL_HORIZON, 1).mean(dim=1)  # (n,)
+        n_dev = len(y) - len(y) // 5
+        stop = n_dev - VOL_HORIZON + 1  # training targets end before the held-out ones
+        _VOL_DATA["split"] = (X[:stop].clone(), y[:stop].clone(), X[n_dev:].clone(),
+                              y[n_dev:].clone())
+    return _VOL_DATA["split"]
+
+
+def _mse(forecast: torch.Tensor, target: torch.Tensor) -> float:
+    return float(((forecast.to(F64) - target.to(F64)) ** 2).mean())
+
+
+def volatility_model(fn) -> None:
+    """Check ``train_volatility_mlp(X_train, y_train)``: the model it returns must
+    forecast the mean absolute return of the next five days on the held-out last fifth
+    of the series with a lower mean squared error than the 20-day average."""
+    callable_(fn)
+    X_train, y_train, X_held, y_held = _volatility_data()
+    model = run(fn, X_train.clone(), y_train.clone(), what="the training windows",
+                hint="X_train is (n, 20) float32, y_train (n,); return the model.")
+    require(callable(model), "train_volatility_mlp should return the trained model, "
+            f"not a {type(model).__name__}.")
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+    forecast = run(lambda X: model(X), X_held.clone(), no_grad=True,
+                   what="the held-out windows",
+                   hint="the model takes a (n, 20) float32 tensor of absolute returns "
+                        "in percent and returns n forecasts.")
+    require(isinstance(forecast, torch.Tensor) and forecast.numel() == len(y_held),
+            f"the model should return one forecast per window: {len(y_held)} values "
+            "for the held-out windows.")
+    forecast = forecast.detach().reshape(-1)
+    require(bool(torch.isfinite(forecast).all()), "the forecasts contain NaN or "
+            "infinite values: lower the learning rate.")
+    mse = _mse(forecast, y_held)
+    average = _mse(X_held.mean(dim=1), y_held)  # the 20-day historical volatility
+    constant = _mse(torch.full_like(y_held, float(y_train.mean())), y_held)
+    require(mse < constant, f"the held-out MSE is {mse:.3f}, no better than always "
+            f"forecasting the training mean ({constant:.3f}). Train on absolute returns "
+            "in percent, with the MSE loss, for more epochs.")
+    require(mse < average, f"the held-out MSE is {mse:.3f}, {mse / average:.2f} of the "
+            "20-day average's: the bar is below 1. Train longer, or give the MLP more "
+            "units; keep the inputs as they are (absolute returns in percent).")
+    ok(f"volatility_model: held-out MSE {mse / average:.2f} of the 20-day average's "
+       f"(bar: below 1).")
