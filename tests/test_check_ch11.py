@@ -1,109 +1,353 @@
-"""Chapter 11 checks: each accepts a correct answer and rejects plausible wrong ones."""
+"""Chapter 11 checks: the correct answers each must accept, the mistakes each must reject.
 
-import math
+The Experiment check trains its five label-smoothed base models once per process (a
+few seconds), then calls the learner's calibration function on each.
+"""
 
+import numpy as np
+import pytest
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from mlpbook import train, utils
+
+# --- Exercise 1: positive_predictive_value ---------------------------------------------
 
 
-def sens_spec_ok(y_true, y_pred):
-    positive, negative = y_true == 1, y_true == 0
-    sensitivity = (y_pred[positive] == 1).float().mean().item()
-    specificity = (y_pred[negative] == 0).float().mean().item()
-    return sensitivity, specificity
+def ppv_bayes(sensitivity, specificity, prevalence):
+    true_pos = sensitivity * prevalence
+    false_pos = (1 - specificity) * (1 - prevalence)
+    return true_pos / (true_pos + false_pos)
 
 
-def threshold_ok(probs, y, target):
-    positives = probs[y == 1].sort(descending=True).values
-    for t in positives.unique().flip(0):
-        if (positives >= t).float().mean() >= target:
-            return t.item()
-    return positives[-1].item()
+def ppv_counts(sensitivity, specificity, prevalence, n=1_000_000):
+    """The same, through expected counts in a population of n."""
+    malignant = n * prevalence
+    found = sensitivity * malignant
+    alarms = (1 - specificity) * (n - malignant)
+    return found / (found + alarms)
 
 
-def threshold_by_count(probs, y, target, extra=0):
-    """The k-th largest positive probability, k = ceil(target * P) + extra."""
-    positives = probs[y == 1].sort(descending=True).values
-    k = min(math.ceil(target * len(positives)) + extra, len(positives))
-    return positives[max(k, 1) - 1].item()
+def ppv_odds(sensitivity, specificity, prevalence):
+    """Post-test odds = pre-test odds x positive likelihood ratio."""
+    odds = prevalence / (1 - prevalence) * sensitivity / (1 - specificity) \
+        if specificity < 1 else float("inf")
+    return 1.0 if odds == float("inf") else odds / (1 + odds)
 
 
-def brier_ok(probs, y):
-    return ((probs - y.double()) ** 2).mean()
+def ppv_tensor(sensitivity, specificity, prevalence):
+    s, c, p = (torch.tensor(v, dtype=torch.float64)
+               for v in (sensitivity, specificity, prevalence))
+    return s * p / (s * p + (1 - c) * (1 - p))
 
 
-def auc_ok(scores, y):
-    pos, neg = scores[y == 1], scores[y == 0]
-    diff = pos[:, None] - neg[None, :]  # (P, N)
-    return ((diff > 0).double() + 0.5 * (diff == 0).double()).mean()
+# --- Exercise 2: out_of_fold ------------------------------------------------------------
 
 
-def standardise_ok(X_train, X_test):
-    mean, std = X_train.mean(0), X_train.std(0, correction=0)
-    return (X_train - mean) / std, (X_test - mean) / std
+def oof_ok(X, y, folds, fit_predict):
+    probs = torch.zeros(len(y))
+    for fit_rows, held_rows in folds:
+        mean, std = X[fit_rows].mean(dim=0), X[fit_rows].std(dim=0)
+        predict = fit_predict((X[fit_rows] - mean) / std, y[fit_rows])
+        probs[held_rows] = predict((X[held_rows] - mean) / std)
+    return probs
 
 
-def standardise_on_all(X_train, X_test):
-    both = torch.cat([X_train, X_test])
-    mean, std = both.mean(0), both.std(0, correction=0)
-    return (X_train - mean) / std, (X_test - mean) / std
+def oof_population_std(X, y, folds, fit_predict):
+    probs = torch.empty(len(y), dtype=X.dtype)
+    for fit_rows, held_rows in folds:
+        mean, std = X[fit_rows].mean(dim=0), X[fit_rows].std(dim=0, correction=0)
+        predict = fit_predict((X[fit_rows] - mean) / std, y[fit_rows])
+        probs[held_rows] = predict((X[held_rows] - mean) / std).to(X.dtype)
+    return probs
 
 
-def standardise_each_on_itself(X_train, X_test):
-    return standardise_ok(X_train, X_train)[0], standardise_ok(X_test, X_test)[0]
+def oof_scaler(X, y, folds, fit_predict):
+    probs = np.zeros(len(y))
+    for fit_rows, held_rows in folds:
+        scaler = StandardScaler().fit(X[fit_rows].numpy())
+        Z_fit = torch.as_tensor(scaler.transform(X[fit_rows].numpy()))
+        Z_held = torch.as_tensor(scaler.transform(X[held_rows].numpy()))
+        predict = fit_predict(Z_fit, y[fit_rows])
+        probs[held_rows.numpy()] = predict(Z_held).numpy()
+    return torch.as_tensor(probs)
+
+
+def oof_buggy(X, y, folds, fit_predict):  # the code the exercise gives
+    Z = (X - X.mean(dim=0)) / X.std(dim=0)
+    probs = torch.zeros(len(y))
+    for _, held_rows in folds:
+        predict = fit_predict(Z, y)
+        probs[held_rows] = predict(Z[held_rows])
+    return probs
+
+
+def oof_scaler_fixed_only(X, y, folds, fit_predict):
+    probs = torch.zeros(len(y))
+    for fit_rows, held_rows in folds:
+        mean, std = X[fit_rows].mean(dim=0), X[fit_rows].std(dim=0)
+        predict = fit_predict((X - mean) / std, y)
+        probs[held_rows] = predict((X[held_rows] - mean) / std)
+    return probs
+
+
+def oof_fit_fixed_only(X, y, folds, fit_predict):
+    Z = (X - X.mean(dim=0)) / X.std(dim=0)
+    probs = torch.zeros(len(y))
+    for fit_rows, held_rows in folds:
+        predict = fit_predict(Z[fit_rows], y[fit_rows])
+        probs[held_rows] = predict(Z[held_rows])
+    return probs
+
+
+def oof_held_rows_own_statistics(X, y, folds, fit_predict):
+    probs = torch.zeros(len(y))
+    for fit_rows, held_rows in folds:
+        Z_fit = (X[fit_rows] - X[fit_rows].mean(dim=0)) / X[fit_rows].std(dim=0)
+        Z_held = (X[held_rows] - X[held_rows].mean(dim=0)) / X[held_rows].std(dim=0)
+        probs[held_rows] = fit_predict(Z_fit, y[fit_rows])(Z_held)
+    return probs
+
+
+def oof_in_order(X, y, folds, fit_predict):
+    """Stores the fold's predictions one after another instead of at their rows."""
+    out = []
+    for fit_rows, held_rows in folds:
+        mean, std = X[fit_rows].mean(dim=0), X[fit_rows].std(dim=0)
+        predict = fit_predict((X[fit_rows] - mean) / std, y[fit_rows])
+        out.append(predict((X[held_rows] - mean) / std))
+    return torch.cat(out)
+
+
+# --- Exercise 3: net_benefit ------------------------------------------------------------
+
+
+def net_benefit_ok(probs, y, threshold):
+    called = probs >= threshold
+    tp = (called & (y == 1)).double().mean()
+    fp = (called & (y == 0)).double().mean()
+    return (tp - fp * threshold / (1 - threshold)).item()
+
+
+def net_benefit_weighted(probs, y, threshold, weight, strict=False):
+    called = probs > threshold if strict else probs >= threshold
+    tp = (called & (y == 1)).double().mean()
+    fp = (called & (y == 0)).double().mean()
+    return (tp - fp * weight).item()
+
+
+def net_benefit_numpy(probs, y, threshold):
+    p, t = probs.numpy(), y.numpy()
+    called = p >= threshold
+    n = len(t)
+    return np.sum(called & (t == 1)) / n - np.sum(called & (t == 0)) / n * (
+        threshold / (1 - threshold))
+
+
+# --- Exercise 5: recalibration ---------------------------------------------------------
+
+
+def logits_of(model, X):
+    model.eval()
+    with torch.no_grad():
+        return model(X)  # (n, 1)
+
+
+def platt_fit(model, X_cal, y_cal):
+    """Platt scaling as a Linear(1, 1) trained with train.fit, starting at identity."""
+    scores = logits_of(model, X_cal)
+    platt = torch.nn.Linear(1, 1)
+    torch.nn.init.ones_(platt.weight)
+    torch.nn.init.zeros_(platt.bias)
+    optimizer = torch.optim.Adam(platt.parameters(), lr=0.05)
+    train.fit(platt, torch.nn.BCEWithLogitsLoss(), optimizer,
+              (scores, y_cal.float()[:, None]), epochs=200, batch_size=len(y_cal),
+              seed=0, progress=False)
+    return torch.nn.Sequential(model, platt)
+
+
+def platt_lbfgs(model, X_cal, y_cal):
+    scores = logits_of(model, X_cal)
+    platt = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.LBFGS(platt.parameters(), max_iter=100,
+                                  line_search_fn="strong_wolfe")
+    target = y_cal.float()[:, None]
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(platt(scores), target)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return torch.nn.Sequential(model, platt)
+
+
+def sklearn_coefficients(model, X_cal, y_cal, C=1e6, targets=None):
+    scores = logits_of(model, X_cal).numpy()
+    fitted = LogisticRegression(C=C).fit(scores, (y_cal if targets is None
+                                                  else targets).numpy())
+    a, b = float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
+    return a, b
+
+
+class Affine(torch.nn.Module):
+    def __init__(self, a, b):
+        super().__init__()
+        self.a, self.b = a, b
+
+    def forward(self, s):
+        return self.a * s + self.b
+
+
+def platt_sklearn(model, X_cal, y_cal):
+    return torch.nn.Sequential(model, Affine(*sklearn_coefficients(model, X_cal, y_cal)))
+
+
+def platt_sklearn_regularised(model, X_cal, y_cal):
+    a, b = sklearn_coefficients(model, X_cal, y_cal, C=1.0)
+    return lambda X: a * model(X) + b
+
+
+def temperature(model, X_cal, y_cal):
+    """Temperature scaling: one parameter, s / T, T searched on a grid."""
+    scores = logits_of(model, X_cal).reshape(-1)
+    grid = torch.linspace(0.02, 2.0, 400)
+    losses = torch.stack([torch.nn.functional.binary_cross_entropy_with_logits(
+        scores / t, y_cal.float()) for t in grid])
+    T = grid[losses.argmin()].item()
+    return torch.nn.Sequential(model, Affine(1 / T, 0.0))
+
+
+def unchanged(model, X_cal, y_cal):
+    return model
+
+
+def swapped_classes(model, X_cal, y_cal):
+    a, b = sklearn_coefficients(model, X_cal, y_cal, targets=1 - y_cal)
+    return torch.nn.Sequential(model, Affine(a, b))
+
+
+def bias_only(model, X_cal, y_cal):
+    scores = logits_of(model, X_cal).reshape(-1)
+    grid = torch.linspace(-3, 3, 601)
+    losses = torch.stack([torch.nn.functional.binary_cross_entropy_with_logits(
+        scores + b, y_cal.float()) for b in grid])
+    return torch.nn.Sequential(model, Affine(1.0, grid[losses.argmin()].item()))
+
+
+def divides_by_slope(model, X_cal, y_cal):
+    a, b = sklearn_coefficients(model, X_cal, y_cal)
+    return torch.nn.Sequential(model, Affine(1 / a, b))
+
+
+def returns_probabilities(model, X_cal, y_cal):
+    calibrated = platt_sklearn(model, X_cal, y_cal)
+    return lambda X: torch.sigmoid(calibrated(X))
 
 
 CORRECT = {
-    "sensitivity_specificity": sens_spec_ok,
-    "threshold_for_sensitivity": threshold_ok,
-    "brier_score": brier_ok,
-    "auc_mann_whitney": auc_ok,
-    "standardise_in_fold": standardise_ok,
+    "positive_predictive_value": {"Bayes' rule": ppv_bayes, "expected counts": ppv_counts,
+                                  "odds form": ppv_odds, "tensors": ppv_tensor},
+    "out_of_fold": {"sample std": oof_ok, "population std, empty": oof_population_std,
+                    "StandardScaler and NumPy": oof_scaler},
+    "net_benefit": {"torch": net_benefit_ok, "NumPy": net_benefit_numpy},
+    "recalibration": {"Linear(1, 1) with train.fit": platt_fit,
+                      "Linear(1, 1) with LBFGS": platt_lbfgs,
+                      "scikit-learn coefficients": platt_sklearn,
+                      "regularised, as a function": platt_sklearn_regularised,
+                      "temperature scaling": temperature},
 }
 
 MUTANTS = {
-    "sensitivity_specificity": {
-        "swapped": lambda y_true, y_pred: sens_spec_ok(y_true, y_pred)[::-1],
-        "benign as the positive class": lambda y_true, y_pred: sens_spec_ok(1 - y_true,
-                                                                            1 - y_pred),
-        "precision instead of sensitivity": lambda y_true, y_pred: (
-            (y_true[y_pred == 1] == 1).float().mean().item(), sens_spec_ok(y_true, y_pred)[1]),
-        "accuracy twice": lambda y_true, y_pred: ((y_true == y_pred).float().mean().item(),) * 2,
+    "positive_predictive_value": {
+        "prevalence ignored": lambda s, c, p: s / (s + 1 - c),
+        "specificity for its complement": lambda s, c, p: s * p / (s * p + c * (1 - p)),
+        "negative predictive value": lambda s, c, p: c * (1 - p) / (
+            c * (1 - p) + (1 - s) * p),
+        "prevalence swapped": lambda s, c, p: ppv_bayes(s, c, 1 - p),
+        "numerator only": lambda s, c, p: s * p,
+        "the sensitivity itself": lambda s, c, p: s,
     },
-    "threshold_for_sensitivity": {
-        "always the smallest positive": lambda probs, y, target: probs[y == 1].min().item(),
-        "one positive too few": lambda probs, y, target: threshold_by_count(probs, y, target, -1),
-        "uses all the cases": lambda probs, y, target: threshold_ok(probs, torch.ones_like(y),
-                                                                    target),
-        "ignores the target": lambda probs, y, target: 0.5,
-        "quantile of the benign cases": lambda probs, y, target: torch.quantile(
-            probs[y == 0], target).item(),
+    "out_of_fold": {
+        "the given code, unfixed": oof_buggy,
+        "only the scaler fixed": oof_scaler_fixed_only,
+        "only the fit fixed": oof_fit_fixed_only,
+        "held-out rows on their own statistics": oof_held_rows_own_statistics,
+        "predictions in fold order": oof_in_order,
     },
-    "brier_score": {
-        "root mean square": lambda probs, y: brier_ok(probs, y).sqrt(),
-        "absolute error": lambda probs, y: (probs - y.double()).abs().mean(),
-        "probability of the wrong class": lambda probs, y: brier_ok(1 - probs, y),
-        "sum instead of mean": lambda probs, y: brier_ok(probs, y) * len(y),
+    "net_benefit": {
+        "no weight on false positives": lambda p, y, t: net_benefit_weighted(p, y, t, 1.0),
+        "odds inverted": lambda p, y, t: net_benefit_weighted(p, y, t, (1 - t) / t),
+        "divided by the positives": lambda p, y, t: net_benefit_ok(p, y, t) * len(y)
+        / int((y == 1).sum()),
+        "strict inequality": lambda p, y, t: net_benefit_weighted(p, y, t, t / (1 - t),
+                                                                  strict=True),
+        "accuracy-like": lambda p, y, t: (((p >= t) == (y == 1)).double().mean()).item(),
     },
-    "auc_mann_whitney": {
-        "ties count as wins": lambda s, y: (s[y == 1][:, None] >= s[y == 0][None, :]).double()
-        .mean(),
-        "ties count as losses": lambda s, y: (s[y == 1][:, None] > s[y == 0][None, :]).double()
-        .mean(),
-        "classes swapped": lambda s, y: auc_ok(s, 1 - y),
-        "accuracy at 0.5": lambda s, y: ((s >= 0.5).long() == y).double().mean(),
-    },
-    "standardise_in_fold": {
-        "fitted on all the rows": standardise_on_all,
-        "each set on its own statistics": standardise_each_on_itself,
-        "unbiased standard deviation": lambda X_train, X_test: tuple(
-            z * ((len(X_train) - 1) / len(X_train)) ** 0.5 for z in standardise_ok(X_train,
-                                                                                   X_test)),
-        "centred only": lambda X_train, X_test: (X_train - X_train.mean(0),
-                                                 X_test - X_train.mean(0)),
-        "divides by the variance": lambda X_train, X_test: tuple(
-            z / X_train.std(0, correction=0) for z in standardise_ok(X_train, X_test)),
+    "recalibration": {
+        "unchanged": unchanged,
+        "classes swapped": swapped_classes,
+        "bias only": bias_only,
+        "divides by the slope": divides_by_slope,
+        "returns probabilities": returns_probabilities,
     },
 }
 
-# Each correct answer as its only variant, until the chapter lists its variants.
-CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}
+
+def test_the_base_models_of_the_recalibration_check_are_under_confident():
+    """The exercise's premise: label smoothing keeps the probabilities away from 0 and 1,
+    so that a recalibration has something to repair."""
+    from mlpbook.check import ch11
+
+    for model, X_cal, _, X_held, _ in ch11._base_models():
+        probs = torch.sigmoid(logits_of(model, torch.cat([X_cal, X_held])))
+        confidence = torch.maximum(probs, 1 - probs)  # the larger class probability
+        assert confidence.median().item() < 0.85 and confidence.max().item() < 0.99
+
+
+def test_the_base_models_never_see_their_held_out_or_calibration_masses():
+    from mlpbook import data
+    from mlpbook.check import ch11
+
+    X, _ = data.load_breast_cancer()
+    held_out = [X_held for *_, X_held, _ in ch11._base_models()]
+    assert sum(len(h) for h in held_out) == len(X)  # every mass held out exactly once
+    for model, X_cal, _, X_held, _ in ch11._base_models():
+        fit_rows = len(X) - len(X_cal) - len(X_held)
+        mean = model[0].mean
+        # The standardisation was fitted on the other rows: their mean, not all rows'.
+        total = X.sum(dim=0) - X_cal.sum(dim=0) - X_held.sum(dim=0)
+        assert torch.allclose(mean, total / fit_rows, atol=1e-3)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_exercise_model_trains_deterministically(seed):
+    from mlpbook import data
+    from mlpbook.check import ch11
+
+    X, y = data.load_breast_cancer()
+    a = ch11.train_smoothed_mlp(X[:200], y[:200], seed)
+    utils.set_seed(123)  # another global state
+    b = ch11.train_smoothed_mlp(X[:200], y[:200], seed)
+    assert torch.equal(logits_of(a, X), logits_of(b, X))
+
+
+def test_the_check_trains_the_same_model_as_the_exercise_shows():
+    """The exercise shows train_smoothed_mlp; the check has its own copy. Both must
+    train the same model, or the check would judge a model the learner never saw."""
+    from conftest import ROOT, read
+
+    from mlpbook import data
+    from mlpbook.check import ch11
+
+    nb = read(ROOT / "solutions" / "11_healthcare_diagnostics.ipynb")
+    source = next(c.source for c in nb.cells
+                  if c.cell_type == "code" and "def train_smoothed_mlp" in c.source)
+    namespace = {"torch": torch, "train": train, "utils": utils}
+    exec(source, namespace)
+    X, y = data.load_breast_cancer()
+    shown = namespace["train_smoothed_mlp"](X[:300], y[:300], 3)
+    checked = ch11.train_smoothed_mlp(X[:300], y[:300], 3)
+    assert torch.equal(logits_of(shown, X), logits_of(checked, X))

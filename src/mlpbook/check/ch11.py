@@ -1,139 +1,267 @@
 """Checks for Chapter 11, "Healthcare diagnostics".
 
-Conventions of the chapter: labels ``y`` (n,) are 1 for malignant (the
-positive class) and 0 for benign; ``probs`` (n,) are predicted probabilities
-of malignancy; ``X_train`` (n, d) and ``X_test`` (m, d) are feature tables.
+Conventions of the chapter: labels ``y`` (n,) are 1 for malignant (the positive class)
+and 0 for benign; ``probs`` (n,) are predicted probabilities of malignancy; a decision
+is "malignant" when ``probs >= threshold``; ``X`` (n, 30) are raw feature rows.
+
+The Experiment check (``recalibration``) loads the breast-cancer data itself. It cuts
+the 569 masses into five stratified folds; for each fold it trains the exercise's
+label-smoothed MLP on three other folds, hands the learner's function the model and a
+fourth fold for calibration, and scores the calibrated model on the held-out fold. The
+Brier score is pooled over the five held-out folds, 569 masses in all.
 """
 
 from __future__ import annotations
 
+import copy
+import numbers
+
 import torch
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.preprocessing import StandardScaler
 
-from ._common import callable_, close, ok, require, run
+from ._common import callable_, fail, ok, require, run
 
-__all__ = ["sensitivity_specificity", "threshold_for_sensitivity", "brier_score",
-           "auc_mann_whitney", "standardise_in_fold"]
+__all__ = ["positive_predictive_value", "out_of_fold", "net_benefit", "recalibration"]
 
-
-def _binary(n, seed, p=0.4):
-    gen = torch.Generator().manual_seed(seed)
-    return (torch.rand(n, generator=gen) < p).long()
+F64 = torch.float64
 
 
-def _scores(y, seed, spread=1.5):
-    """Probabilities that favour the positives, without ties."""
-    gen = torch.Generator().manual_seed(seed)
-    z = torch.randn(len(y), generator=gen, dtype=torch.float64) + spread * (2 * y - 1)
-    return torch.sigmoid(z)
+def _number(value, what: str) -> float:
+    if isinstance(value, torch.Tensor):
+        require(value.numel() == 1, f"{what} should be one number, not a tensor of "
+                f"shape {tuple(value.shape)}.")
+        value = value.item()
+    require(isinstance(value, numbers.Real) and not isinstance(value, bool),
+            f"{what} should be a number, not a {type(value).__name__}.")
+    return float(value)
 
 
-def _number(out, what):
-    value = torch.as_tensor(out, dtype=torch.float64)
-    require(value.numel() == 1, f"{what} should be a single number.")
-    return value.reshape(())
+# --- Exercise 1 -----------------------------------------------------------------------
+
+def _ppv(sensitivity, specificity, prevalence):
+    found = sensitivity * prevalence
+    return found / (found + (1 - specificity) * (1 - prevalence))
 
 
-def sensitivity_specificity(fn) -> None:
-    """Check ``sensitivity_specificity(y_true, y_pred)``: returns ``(sensitivity, specificity)``."""
+def positive_predictive_value(fn) -> None:
+    """Check ``positive_predictive_value(sensitivity, specificity, prevalence)``: the
+    probability that a mass called malignant is malignant, by Bayes' rule."""
     callable_(fn)
-    y1, y2 = _binary(40, 1), _binary(25, 2, p=0.6)
-    cases = [(y1, _binary(40, 3), "random predictions"),
-             (y2, (_scores(y2, 4) > 0.5).long(), "a reasonable classifier"),
-             (y1, torch.ones_like(y1), "a classifier that always says 'malignant'")]
-    for y_true, y_pred, what in cases:
-        out = run(fn, y_true.clone(), y_pred.clone(), what=what)
-        require(isinstance(out, tuple) and len(out) == 2,
-                "return a pair (sensitivity, specificity).")
-        tp = ((y_pred == 1) & (y_true == 1)).sum().item()
-        tn = ((y_pred == 0) & (y_true == 0)).sum().item()
-        sens, spec = tp / (y_true == 1).sum().item(), tn / (y_true == 0).sum().item()
-        close(_number(out[0], "sensitivity"), torch.tensor(sens, dtype=torch.float64),
-              "sensitivity", f"on {what}: sensitivity is the fraction of the truly malignant "
-              "cases (y = 1) that are predicted malignant.")
-        close(_number(out[1], "specificity"), torch.tensor(spec, dtype=torch.float64),
-              "specificity", f"on {what}: specificity is the fraction of the truly benign "
-              "cases (y = 0) that are predicted benign.")
-    ok("sensitivity_specificity: correct on 3 cases, including 'always malignant'.")
+    cases = [(0.98, 0.85, 0.37), (0.98, 0.85, 0.01), (0.9, 0.95, 0.5),
+             (0.5, 1.0, 0.3), (1.0, 0.5, 0.2), (0.7, 0.6, 0.9)]
+    for sensitivity, specificity, prevalence in cases:
+        case = (f"sensitivity = {sensitivity}, specificity = {specificity}, "
+                f"prevalence = {prevalence}")
+        out = run(fn, sensitivity, specificity, prevalence, what=case,
+                  hint="the three arguments are floats between 0 and 1.")
+        value = _number(out, "the positive predictive value")
+        require(abs(value - _ppv(sensitivity, specificity, prevalence)) < 1e-9,
+                "of all masses, a share prevalence x sensitivity are malignant and "
+                "called malignant, and a share (1 - prevalence) x (1 - specificity) are "
+                "benign and called malignant; the PPV is the first share over the sum "
+                "of the two.", case)
+    ok("positive_predictive_value: right for 6 cases, prevalences 1 % to 90 %.")
 
 
-def _threshold(probs, y, target):
-    positives = probs[y == 1]
-    for t in sorted(set(positives.tolist()), reverse=True):
-        if (positives >= t).sum().item() / len(positives) >= target:
-            return t
-    raise AssertionError("unreachable: the smallest positive probability always works")
+# --- Exercise 2 -----------------------------------------------------------------------
+
+def _centroid_model(Z_fit: torch.Tensor, y_fit: torch.Tensor):
+    """A deterministic classifier: a softmax over minus squared distances to the two
+    class means. It depends on the scale of the inputs, as a network does."""
+    means = torch.stack([Z_fit[y_fit == c].mean(dim=0) for c in (0, 1)])  # (2, d)
+
+    def predict(Z):
+        distances = ((Z[:, None, :] - means[None]) ** 2).sum(dim=2)  # (m, 2)
+        return torch.softmax(-distances, dim=1)[:, 1]
+    return predict
 
 
-def threshold_for_sensitivity(fn) -> None:
-    """Check ``threshold_for_sensitivity(probs, y, target)``: largest t reaching the target."""
-    callable_(fn)
-    y = _binary(90, 5)  # 35 positives, so target * positives is never a whole number here
-    probs = _scores(y, 6, spread=1.0)
-    tied = torch.round(probs * 10) / 10  # many equal probabilities
-    cases = [(probs, 0.98), (probs, 0.9), (probs, 0.5), (probs, 1.0), (tied, 0.95)]
-    for p, target in cases:
-        out = run(fn, p.clone(), y.clone(), target, what=f"target = {target}")
-        expected = torch.tensor(_threshold(p, y, target), dtype=torch.float64)
-        what = "probabilities with ties" if p is tied else "distinct probabilities"
-        close(_number(out, "the threshold"), expected, "the threshold",
-              f"with {what} and target = {target}: predict malignant where probs >= t; among "
-              "the thresholds whose sensitivity reaches the target, return the largest.")
-    ok("threshold_for_sensitivity: correct for 5 targets, including 1.0 and tied probabilities.")
+def _scaled(X_fit, X_apply, correction):
+    mean, std = X_fit.mean(dim=0), X_fit.std(dim=0, correction=correction)
+    return (X_apply - mean) / std
 
 
-def brier_score(fn) -> None:
-    """Check ``brier_score(probs, y)``: the mean squared difference between probs and y."""
-    callable_(fn)
-    for n, seed in [(30, 7), (5, 8)]:
-        y = _binary(n, seed)
-        probs = _scores(y, seed + 10)
-        out = run(fn, probs.clone(), y.clone(), what=f"{n} cases")
-        expected = torch.tensor(brier_score_loss(y.numpy(), probs.numpy()), dtype=torch.float64)
-        close(_number(out, "the Brier score"), expected, "the Brier score",
-              "average, over the cases, the squared gap between the predicted probability "
-              "of malignancy and the outcome (1 or 0).")
-    y = torch.tensor([1, 0, 1, 0])
-    out = run(fn, y.double(), y.clone(), what="perfect, certain predictions")
-    close(_number(out, "the Brier score"), torch.tensor(0.0, dtype=torch.float64),
-          "the Brier score", "certain and correct predictions must score 0.")
-    ok("brier_score: matches scikit-learn on 3 cases, including perfect predictions.")
+def _reference_oof(X, y, folds, correction):
+    probs = torch.zeros(len(y), dtype=X.dtype)
+    for fit_rows, held_rows in folds:
+        model = _centroid_model(_scaled(X[fit_rows], X[fit_rows], correction),
+                                y[fit_rows])
+        probs[held_rows] = model(_scaled(X[fit_rows], X[held_rows], correction))
+    return probs
 
 
-def auc_mann_whitney(fn) -> None:
-    """Check ``auc_mann_whitney(scores, y)``: P(score of a positive > score of a negative)."""
-    callable_(fn)
-    y = _binary(60, 9)
-    scores = _scores(y, 10, spread=0.7)
-    cases = [(scores, "distinct scores"), (torch.round(scores * 5) / 5, "scores with ties"),
-             (y.double(), "perfectly separated scores"), (1 - y.double(), "reversed scores")]
-    for s, what in cases:
-        out = run(fn, s.clone(), y.clone(), what=what)
-        expected = torch.tensor(roc_auc_score(y.numpy(), s.numpy()), dtype=torch.float64)
-        close(_number(out, "the AUC"), expected, "the AUC",
-              f"with {what}: compare every (malignant, benign) pair; count 1 when the "
-              "malignant case scores higher, 1/2 on a tie, and average over the pairs.")
-    ok("auc_mann_whitney: matches scikit-learn's roc_auc_score, ties and extremes included.")
-
-
-def standardise_in_fold(fn) -> None:
-    """Check ``standardise_in_fold(X_train, X_test)``: both scaled with the training statistics."""
+def out_of_fold(fn) -> None:
+    """Check ``out_of_fold(X, y, folds, fit_predict)``: each row's probability comes from
+    a model fitted, and standardised, on the other folds only."""
     callable_(fn)
     gen = torch.Generator().manual_seed(11)
-    X_train = torch.randn(20, 3, generator=gen, dtype=torch.float64) * torch.tensor(
-        [1.0, 10.0, 0.1]) + torch.tensor([5.0, -2.0, 0.0])
-    X_test = torch.randn(8, 3, generator=gen, dtype=torch.float64) * 2 + 3  # another spread
-    train_copy, test_copy = X_train.clone(), X_test.clone()
-    out = run(fn, X_train, X_test, what="a (20, 3) training set and a (8, 3) test set")
-    require(isinstance(out, tuple) and len(out) == 2, "return a pair (Z_train, Z_test).")
-    require(torch.equal(X_train, train_copy) and torch.equal(X_test, test_copy),
-            "do not change X_train or X_test in place.")
-    scaler = StandardScaler().fit(X_train.numpy())
-    close(out[0], torch.as_tensor(scaler.transform(X_train.numpy())), "Z_train",
-          "subtract each column's training mean and divide by its training standard "
-          "deviation (the one that divides by n, as StandardScaler does).", atol=1e-5)
-    close(out[1], torch.as_tensor(scaler.transform(X_test.numpy())), "Z_test",
-          "the test rows are scaled with the TRAINING means and standard deviations; "
-          "the test set must not influence them.", atol=1e-5)
-    ok("standardise_in_fold: matches StandardScaler fitted on the training rows only.")
+    n, d = 60, 4
+    X = torch.randn(n, d, generator=gen) * torch.tensor([1.0, 10.0, 0.1, 3.0])
+    y = (torch.arange(n) % 3 == 0).long()
+    X = X + 1.5 * y[:, None].float()  # (n, d) float32; the positives sit apart
+    order = torch.randperm(n, generator=gen)
+    folds = [(torch.cat([order[:k * 12], order[(k + 1) * 12:]]),
+              order[k * 12:(k + 1) * 12]) for k in range(5)]
+    calls = []
+
+    def fit_predict(Z_fit, y_fit):
+        calls.append(Z_fit.detach().clone())
+        return _centroid_model(Z_fit.detach(), y_fit)
+
+    case = "60 rows, 4 columns on different scales, 5 folds of 12"
+    out = run(fn, X.clone(), y.clone(), folds, fit_predict, what=case,
+              hint="fit_predict(Z_fit, y_fit) returns a function; call that function on "
+                   "the held-out rows.")
+    require(len(calls) == len(folds), f"call fit_predict once per fold: {len(folds)} "
+            f"times, not {len(calls)}.", case)
+    require(all(len(Z) == n - 12 for Z in calls), "each model must be fitted on the "
+            "training rows of its fold only (the other four folds), never on the rows "
+            "it will predict.", case)
+    require(all(Z.to(F64).mean(dim=0).abs().max() < 1e-4 for Z in calls),
+            "the rows a model is fitted on should be standardised with their own means "
+            "and standard deviations: fit the standardisation inside each fold, on its "
+            "training rows only.", case)
+    require(isinstance(out, torch.Tensor) and tuple(out.shape) == (n,),
+            f"return one probability per row: a tensor of shape ({n},).", case)
+    out = out.detach().to(F64)
+    matches = [torch.allclose(out, _reference_oof(X.double(), y, folds, c), atol=1e-5)
+               for c in (0, 1)]
+    require(any(matches), "each held-out row must be scaled with the means and "
+            "standard deviations of its fold's training rows, then predicted by that "
+            "fold's model, and its probability stored at its own index.", case)
+    ok("out_of_fold: every model fitted and standardised on its training folds only.")
+
+
+# --- Exercise 3 -----------------------------------------------------------------------
+
+def _net_benefit(probs, y, threshold):
+    called = probs >= threshold
+    n = len(y)
+    tp = (called & (y == 1)).sum().item() / n
+    fp = (called & (y == 0)).sum().item() / n
+    return tp - fp * threshold / (1 - threshold)
+
+
+def net_benefit(fn) -> None:
+    """Check ``net_benefit(probs, y, threshold)``: TP/n - FP/n * t / (1 - t), with the
+    decision probs >= t."""
+    callable_(fn)
+    gen = torch.Generator().manual_seed(13)
+    y = (torch.rand(80, generator=gen) < 0.35).long()
+    probs = torch.sigmoid(torch.randn(80, generator=gen, dtype=F64) + 2.0 * (2 * y - 1))
+    tied = torch.round(probs * 10) / 10  # many probabilities equal to the threshold
+    cases = [(probs, 0.5, "80 masses, threshold 0.5"),
+             (probs, 0.1, "80 masses, threshold 0.1"),
+             (probs, 0.8, "80 masses, threshold 0.8"),
+             (tied, 0.3, "probabilities equal to the threshold"),
+             (probs.float(), 0.2, "float32 probabilities")]
+    for p, threshold, what in cases:
+        out = run(fn, p.clone(), y.clone(), threshold, what=what,
+                  hint="probs and y are 1-D tensors of the same length, threshold a "
+                       "float; return one number.")
+        value = _number(out, "the net benefit")
+        require(abs(value - _net_benefit(p, y, threshold)) < 1e-6,
+                "call a mass malignant when probs >= threshold; count the true and "
+                "false positives, each divided by the number of ALL masses, and weigh "
+                "each false positive by the odds threshold / (1 - threshold).", what)
+    ok("net_benefit: right at 4 thresholds, ties at the threshold included.")
+
+
+# --- Exercise 5 -----------------------------------------------------------------------
+
+SMOOTHING = 0.4  # the exercise's label smoothing: targets 0.2 and 0.8
+
+
+class Standardise(torch.nn.Module):
+    """Scale raw rows (n, d) with fixed means and standard deviations."""
+
+    def __init__(self, X_fit):
+        super().__init__()
+        self.mean, self.std = X_fit.mean(dim=0), X_fit.std(dim=0)
+
+    def forward(self, X):
+        return (X - self.mean) / self.std
+
+
+def train_smoothed_mlp(X_fit, y_fit, seed):
+    """The exercise's model: raw rows (n, 30) -> logit of malignancy (n, 1), trained on
+    label-smoothed targets, so that its probabilities stay mostly between 0.2 and 0.8."""
+    from .. import train, utils
+
+    utils.set_seed(seed)
+    model = torch.nn.Sequential(Standardise(X_fit), torch.nn.Linear(30, 16),
+                                torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    targets = y_fit.float()[:, None] * (1 - SMOOTHING) + SMOOTHING / 2  # (n, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    train.fit(model, torch.nn.BCEWithLogitsLoss(), optimizer, (X_fit, targets),
+              epochs=40, batch_size=32, seed=seed, progress=False)
+    return model
+
+
+_BASE: dict = {}
+
+
+def _base_models():
+    """[(model, X_cal, y_cal, X_held, y_held)] for the five held-out folds, built once."""
+    if not _BASE:
+        import numpy as np
+        from sklearn.model_selection import StratifiedKFold
+
+        from .. import data
+
+        X, y = data.load_breast_cancer()
+        splitter = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+        folds = [torch.as_tensor(held) for _, held in splitter.split(X, y)]
+        rounds = []
+        for k in range(5):
+            held, cal = folds[k], folds[(k + 1) % 5]
+            fit = torch.as_tensor(np.setdiff1d(np.arange(len(y)),
+                                               torch.cat([held, cal]).numpy()))
+            model = train_smoothed_mlp(X[fit], y[fit], seed=k)
+            rounds.append((model, X[cal], y[cal], X[held], y[held]))
+        _BASE["rounds"] = rounds
+    return _BASE["rounds"]
+
+
+def _logits(model, X) -> torch.Tensor:
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+    with torch.no_grad():
+        return model(X)
+
+
+def recalibration(fn) -> None:
+    """Check ``calibrate(model, X_cal, y_cal)``: the calibrated model it returns must
+    lower the Brier score on held-out masses to at most 0.6 of the model's own."""
+    callable_(fn)
+    raw, calibrated, outcomes = [], [], []
+    for model, X_cal, y_cal, X_held, y_held in _base_models():
+        mine = copy.deepcopy(model)  # the learner may change the model it is given
+        new = run(fn, mine, X_cal.clone(), y_cal.clone(), what="a model and its "
+                  "calibration masses", hint="calibrate(model, X_cal, y_cal) returns a "
+                  "model that maps raw rows to calibrated logits.")
+        require(callable(new), "calibrate should return the calibrated model, not a "
+                f"{type(new).__name__}.")
+        out = run(_logits, new, X_held.clone(), what="held-out masses",
+                  hint="the calibrated model takes raw rows (m, 30) and returns m "
+                       "logits.")
+        require(isinstance(out, torch.Tensor) and out.numel() == len(y_held),
+                f"the calibrated model should return one logit per mass: {len(y_held)} "
+                "values for the held-out masses.")
+        out = out.detach().reshape(-1).to(F64)
+        require(bool(torch.isfinite(out).all()), "the calibrated logits contain NaN or "
+                "infinite values.")
+        raw.append(torch.sigmoid(_logits(model, X_held).reshape(-1).to(F64)))
+        calibrated.append(out)
+        outcomes.append(y_held.to(F64))
+    logits, y = torch.cat(calibrated), torch.cat(outcomes)
+    if bool(((logits >= 0) & (logits <= 1)).all()):
+        fail("the calibrated model returns numbers between 0 and 1: return logits "
+             "(the score before the sigmoid), not probabilities.")
+    before = float(((torch.cat(raw) - y) ** 2).mean())
+    after = float(((torch.sigmoid(logits) - y) ** 2).mean())
+    require(after <= 0.6 * before, f"on 569 held-out masses the Brier score goes from "
+            f"{before:.4f} to {after:.4f}, {after / before:.2f} of the original; the bar "
+            "is 0.6. Fit a and b of sigmoid(a s + b) on the calibration masses' logits s, "
+            "minimising the binary cross-entropy.")
+    ok(f"recalibration: the held-out Brier score falls from {before:.4f} to "
+       f"{after:.4f}.")
