@@ -64,3 +64,14 @@ def test_explorer_returns_nothing_when_interactive(monkeypatch):
     monkeypatch.setattr(ipywidgets, "interact", lambda fn, **controls: calls.append(controls) or fn)
     assert plot.explorer(lambda a: None, a=(0.0, 1.0, 0.1, 0.5)) is None
     assert list(calls[0]) == ["a"] and calls[0]["a"].value == 0.5
+
+
+def test_line_takes_parameters_that_record_gradients_without_a_warning():
+    import warnings
+
+    w = torch.tensor([1.0, -2.0], requires_grad=True)
+    b = torch.tensor(0.5, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = plot.line(w, b)
+    assert len(ax.get_lines()) == 1

@@ -104,11 +104,15 @@ def decision_boundary(predict: Callable[[torch.Tensor], torch.Tensor], X, y, ax=
 
 
 def line(w, b, ax=None, *, xlim=(-3.0, 3.0), **kwargs):
-    """Draw the line ``w[0] * x1 + w[1] * x2 + b = 0`` for a weight vector ``w`` (2,)."""
-    w = _validate.floating(w, "w", ndim=1)
+    """Draw the line ``w[0] * x1 + w[1] * x2 + b = 0`` for a weight vector ``w`` (2,).
+
+    ``w`` and ``b`` may be parameters that record gradients: only their values are used.
+    """
+    w = _validate.floating(w, "w", ndim=1).detach()
     if w.shape[0] != 2:
         raise ValueError(f"w: expected shape (2,), received {tuple(w.shape)}")
     ax = ax or plt.gca()
+    b = b.detach() if isinstance(b, torch.Tensor) else b
     w1, w2, b = float(w[0]), float(w[1]), float(b)
     if abs(w2) > 1e-12:
         xs = np.linspace(*xlim, 2)
