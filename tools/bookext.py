@@ -7,8 +7,8 @@ Roles:
 
     {chapter}`8`                       link to notebooks/08_*, titled by the chapter's own title
     {chapter}`the answer key <solutions/8>`   link to solutions/08_*, with this text
-    {colab}`notebooks/01_perceptron.ipynb`    "Open in Colab" link to that file of the repository
-    {binder}`JupyterLab on Binder`            link that opens the repository on Binder
+    {colab}`notebooks/01_perceptron.ipynb`    "Open in Colab" link to that notebook of the edition
+    {binder}`JupyterLab on Binder`            link that opens the edition on Binder
     {download-all}`the notebooks as one zip`  link to the zip of every notebook (written by
                                               every build: NOTEBOOKS_ZIP)
     {book-pdf}`the whole book as a PDF`       link to the PDF of the book (written by
@@ -19,7 +19,11 @@ text without a link, so that the front matter can name every chapter while they 
 and the student edition (which has no solutions/) has no dangling link.
 
 The Colab and Binder addresses are built from ``repository:`` and ``launch_buttons:`` in
-``_config.yml``, the one place where the repository's address is written.
+``_config.yml``, the one place where the repository's address is written. They open the
+Jupyter edition (``make jupyter``), which the Pages workflow publishes to the branch
+``launch_buttons.branch``; so do the theme's launch buttons, and the notebook that a page's
+download button and the notebooks zip give is the edition too (:func:`launch_the_edition`,
+:func:`write_edition_sources`).
 
 For readers (each function says what and why): the markers of solution cells and the
 ``smoke: N`` notes of parameter cells are removed from the code shown (the sources keep
@@ -36,6 +40,7 @@ import datetime
 import html
 import re
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -90,9 +95,17 @@ def resolve_chapter_refs(app: Sphinx, doctree, fromdocname: str) -> None:
 
 
 def _repository(app: Sphinx) -> tuple[str, str]:
+    """("owner/name", branch) of the notebooks that launch links open: the Jupyter edition.
+
+    The edition (tools/jupyter_edition.py: the notebooks in plain Markdown, as Colab and
+    JupyterLab render them) is published by the Pages workflow to the branch that
+    ``launch_buttons.branch`` names in _config.yml; without it, ``repository.branch``.
+    The repository and "suggest an edit" buttons keep ``repository.branch``.
+    """
     options = app.config.html_theme_options
     url = options.get("repository_url", "").rstrip("/")
-    branch = options.get("repository_branch", "main")
+    branch = (options.get("launch_buttons", {}).get("branch")
+              or options.get("repository_branch", "main"))
     if not url.startswith("https://github.com/"):
         raise ValueError(f"_config.yml: repository.url must be a GitHub address, received {url!r}")
     return url.removeprefix("https://github.com/"), branch
@@ -121,7 +134,7 @@ def _external_link_role(build_url):
 
 
 def colab_url(app: Sphinx, path: str) -> tuple[str, str]:
-    """Colab opens a notebook straight from the repository."""
+    """Colab opens a notebook of the Jupyter edition straight from its branch."""
     if not path.endswith(".ipynb"):
         raise ValueError(f"colab role: expected a notebook path, received {path!r}")
     repo, branch = _repository(app)
@@ -129,7 +142,8 @@ def colab_url(app: Sphinx, path: str) -> tuple[str, str]:
 
 
 def binder_url(app: Sphinx, path: str) -> tuple[str, str]:
-    """Binder builds the repository's environment, then opens JupyterLab (at ``path``)."""
+    """Binder builds the edition branch's environment (binder/), then opens JupyterLab
+    (at ``path``)."""
     repo, branch = _repository(app)
     url = f"{_launch(app, 'binderhub_url')}/v2/gh/{repo}/{branch}"
     if path and path != "lab":
@@ -137,6 +151,58 @@ def binder_url(app: Sphinx, path: str) -> tuple[str, str]:
     else:
         url += "?urlpath=lab"
     return url, "Open on Binder"
+
+
+def launch_the_edition(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """Point the theme's Colab and Binder buttons at the edition, as the roles do.
+
+    sphinx-book-theme builds them from ``repository.branch``, the branch the repository
+    and "suggest an edit" buttons must keep; this rebuilds the two launch addresses with
+    :func:`colab_url` and :func:`binder_url`, for the same notebook.
+    """
+    groups = [b for b in context.get("header_buttons", []) if b.get("label") == "launch-buttons"]
+    if not groups:
+        return
+    source = Path(app.env.doc2path(pagename))
+    path = source.with_suffix(".ipynb").relative_to(app.srcdir).as_posix()
+    book = app.config.html_theme_options.get("path_to_docs", "").strip("/")
+    path = f"{book}/{path}" if book else path
+    build = {"Colab": colab_url, "Binder": binder_url}
+    for group in groups:
+        for button in group.get("buttons", []):
+            if button.get("text") in build:
+                button["url"] = build[button["text"]](app, path)[0]
+
+
+def write_edition_sources(app: Sphinx, exception) -> None:
+    """Make the notebook that a page's download button gives the Jupyter edition's.
+
+    The button downloads ``_sources/<page>.ipynb``, a copy of the MyST source, which
+    Jupyter and Colab show with raw roles and open answers. Each is replaced by its
+    edition (tools/jupyter_edition.py); the notebooks zip (:func:`write_notebooks_zip`,
+    which runs after this) packs these copies. A notebook the edition cannot convert
+    stops the build, as ``make jupyter`` would.
+    """
+    if exception is not None or app.builder.name not in ("html", "dirhtml"):
+        return
+    import importlib
+
+    root = Path(app.srcdir)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    edition = importlib.import_module("tools.jupyter_edition")
+    import nbformat
+
+    config = edition.load_config()
+    base, cites = edition.online_base(config), edition.citations(root / "book" / "references.bib")
+    chapters = edition.chapter_stems()
+    sources = Path(app.outdir) / "_sources"
+    for doc in sorted(d for d in app.env.found_docs if d.split("/")[0] in FOLDERS):
+        path = root / f"{doc}.ipynb"
+        if path.exists():
+            (sources / doc).parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(edition.convert(path, base, cites, chapters),
+                           sources / f"{doc}.ipynb")
 
 
 IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)", re.I)
@@ -211,7 +277,8 @@ def write_notebooks_zip(app: Sphinx, exception) -> None:
     """
     if exception is not None or app.builder.name not in ("html", "dirhtml"):
         return
-    root = Path(app.srcdir)
+    # The Jupyter edition of each notebook: the copies write_edition_sources made.
+    root = Path(app.outdir) / "_sources"
     docs = sorted(d for d in app.env.found_docs if d.split("/")[0] in FOLDERS)
     paths = [root / f"{d}.ipynb" for d in docs if (root / f"{d}.ipynb").exists()]
     repo = app.config.html_theme_options.get("repository_url", "")
@@ -514,6 +581,25 @@ def link_preview_metadata(app: Sphinx, pagename, templatename, context, doctree)
     context["metatags"] = context.get("metatags", "") + "\n" + "\n".join(lines) + "\n"
 
 
+def edit_the_source(app: Sphinx, pagename, templatename, context, doctree) -> None:
+    """Point "Suggest edit" of an exercises page at its source, the solutions notebook.
+
+    tools/nbtools.py generates exercises/ from solutions/; an edit to the generated file
+    would be overwritten.
+    """
+    if not pagename.startswith("exercises/"):
+        return
+
+    def fix(buttons):
+        for button in buttons or []:
+            url = button.get("url", "")
+            if "/edit/" in url:
+                button["url"] = url.replace("/exercises/", "/solutions/")
+            fix(button.get("buttons"))
+
+    fix(context.get("header_buttons"))
+
+
 # --- Configuration that the themes need ---------------------------------------------------
 
 def configure(app: Sphinx, config) -> None:
@@ -619,6 +705,7 @@ def setup(app: Sphinx):
     app.connect("env-purge-doc", purge_terms)
     app.connect("env-merge-info", merge_terms)
     app.connect("env-get-outdated", glossary_outdated)
+    app.connect("build-finished", write_edition_sources, priority=400)
     app.connect("build-finished", write_notebooks_zip)
     app.add_css_file("bookext.css")
     app.add_js_file("bookext.js", loading_method="defer")
@@ -628,4 +715,6 @@ def setup(app: Sphinx):
     app.connect("html-page-context", bibliography_roles, priority=900)
     app.connect("html-page-context", last_updated_from_git, priority=900)
     app.connect("html-page-context", link_preview_metadata, priority=900)
+    app.connect("html-page-context", launch_the_edition, priority=900)
+    app.connect("html-page-context", edit_the_source, priority=900)
     return {"version": "1.1", "parallel_read_safe": True, "parallel_write_safe": True}
