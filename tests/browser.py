@@ -520,14 +520,25 @@ def machinery_shown(facts: dict) -> list[str]:
 
 
 def figure_problems(facts: dict) -> list[str]:
+    """Soft figures (fewer than MIN_PIXEL_RATIO image pixels per displayed pixel), small
+    animation frames, figures that do not open at full size.
+
+    An animation (matplotlib's to_jshtml) shows its frames at their own size, so on a
+    desktop they can only be as sharp as they are large: there its frames must be at least
+    MIN_ANIMATION_FRAME_PX wide and never enlarged; on a phone, where they are shrunk,
+    the 1.5x rule applies to them too.
+    """
     problems = []
     for fig in facts["figures"]:
         if fig["shown"] < 1:
             continue
         ratio = fig["natural"] / fig["shown"]
-        if ratio < MIN_PIXEL_RATIO - 1e-6:
+        needed = MIN_PIXEL_RATIO
+        if fig["animation"] and fig["shown"] >= MIN_ANIMATION_FRAME_PX:
+            needed = 1.0
+        if ratio < needed - 1e-6:
             problems.append(f"soft figure {fig['src']}: {fig['natural']} px drawn at "
-                            f"{fig['shown']:.0f} px ({ratio:.2f}x, needs {MIN_PIXEL_RATIO}x)")
+                            f"{fig['shown']:.0f} px ({ratio:.2f}x, needs {needed}x)")
         if fig["animation"] and fig["natural"] < MIN_ANIMATION_FRAME_PX:
             problems.append(f"animation frames {fig['natural']} px wide (needs "
                             f"{MIN_ANIMATION_FRAME_PX})")

@@ -1002,3 +1002,21 @@ def test_citation_file_names_the_book_and_its_repository():
     assert "## How to cite this book" in intro and cff["url"] in intro
     assert "{book-pdf}" in intro and "{download-all}" in markdown_of(
         ROOT / "book" / "how_to_use.md")
+
+
+def test_figure_and_machinery_rules_flag_what_they_should():
+    def fig(natural, shown, animation=False, linked=True):
+        return {"src": "f.png", "natural": natural, "shown": shown, "animation": animation,
+                "linked": linked}
+
+    def problems(*figures):
+        return figure_problems({"figures": list(figures)})
+
+    assert problems(fig(1500, 750), fig(600, 600, animation=True),
+                    fig(600, 374, animation=True)) == []
+    assert "soft figure" in problems(fig(1000, 750))[0]  # 1.33x
+    assert "animation frames 250 px" in " ".join(problems(fig(250, 250, animation=True)))
+    assert "full size" in problems(fig(1500, 750, linked=False))[0]
+    facts = {"visibleText": "x = 1\nglue('a', 1)", "allCode": "EPOCHS = 5  # smoke: 1"}
+    assert machinery_shown(facts) == ["glue(", "smoke:"]
+    assert machinery_shown({"visibleText": "Solutions 1", "allCode": "x = 1"}) == []
