@@ -1,171 +1,290 @@
-"""Chapter 9 checks: each accepts a correct answer and rejects plausible wrong ones."""
+"""Chapter 9 checks: each accepts every correct answer and rejects the known wrong ones."""
+
+import cmath
 
 import numpy as np
-import scipy.linalg
 import torch
-import torch.nn.functional as F
+from conftest import Lazy
+from torch import nn
 
-from mlpbook import check
+from mlpbook import data, train
 
-
-def autocorrelation(x, order):
-    return torch.stack([(x[k:] * x[:len(x) - k]).sum() for k in range(order + 1)])
-
-
-def lpc_ok(x, order):
-    """An independent route: SciPy's Levinson-Durbin solver for Toeplitz systems."""
-    r = autocorrelation(x, order).numpy()
-    return torch.as_tensor(scipy.linalg.solve_toeplitz(r[:order], -r[1:]))
+# --- formants_from_lpc ----------------------------------------------------------------
 
 
-def lpc_unbiased(x, order):
-    r = autocorrelation(x, order) / (len(x) - torch.arange(order + 1))
-    return torch.as_tensor(scipy.linalg.solve_toeplitz(r[:order].numpy(), -r[1:].numpy()))
+def formants_ok(a, fs):
+    poles = np.roots(np.r_[1.0, a.numpy()])
+    upper = poles[poles.imag > 0]
+    freq = np.angle(upper) * fs / (2 * np.pi)
+    bandwidth = -np.log(np.abs(upper)) * fs / np.pi
+    order = np.argsort(freq)
+    return torch.tensor(np.stack([freq, bandwidth], axis=1)[order])
 
 
-def lpc_circular(x, order):
-    r = torch.stack([(x * torch.roll(x, k)).sum() for k in range(order + 1)])
-    return torch.as_tensor(scipy.linalg.solve_toeplitz(r[:order].numpy(), -r[1:].numpy()))
+def formants_companion(a, fs):
+    """Eigenvalues of the companion matrix, in float32, as a torch tensor."""
+    p = len(a)
+    companion = torch.zeros(p, p, dtype=torch.float64)
+    companion[0] = -a
+    companion[1:, :-1] = torch.eye(p - 1, dtype=torch.float64)
+    poles = torch.linalg.eigvals(companion)
+    upper = poles[poles.imag > 1e-9]
+    rows = torch.stack([upper.angle() * fs / (2 * torch.pi),
+                        -upper.abs().log() * fs / torch.pi], dim=1)
+    return rows[rows[:, 0].argsort()].float()
 
 
-def lpc_lag_shift(x, order):
-    r = autocorrelation(x, order + 1).numpy()
-    return torch.as_tensor(scipy.linalg.solve_toeplitz(r[1:order + 1], -r[2:]))
+def formants_cmath_numpy(a, fs):
+    """A loop over the roots with cmath, returning a NumPy array."""
+    rows = []
+    for pole in np.roots([1.0, *a.tolist()]):
+        radius, angle = cmath.polar(pole)
+        if angle > 1e-9 and angle < np.pi - 1e-9:
+            rows.append((angle / (2 * np.pi) * fs, -np.log(radius) / np.pi * fs))
+    return np.array(sorted(rows))
 
 
-def cepstrum_ok(a, n):
-    """The recursion, written with NumPy and explicit zero-padding of ``a``."""
-    a = np.concatenate([a.numpy(), np.zeros(max(0, n - len(a)))])
-    c = np.zeros(n + 1)
-    for m in range(1, n + 1):
-        c[m] = -a[m - 1] - sum(k / m * c[k] * a[m - k - 1] for k in range(1, m))
-    return torch.as_tensor(c[1:])
+def formants_variant(a, fs, *, reverse=False, keep="upper", freq_scale=2 * np.pi,
+                     bw_scale=np.pi, descending=False):
+    coefficients = np.r_[1.0, a.numpy()]
+    poles = np.roots(coefficients[::-1] if reverse else coefficients)
+    chosen = {"upper": poles[poles.imag > 0], "both": poles[np.abs(poles.imag) > 0],
+              "with real": poles[poles.imag >= 0]}[keep]
+    freq = np.angle(chosen) * fs / freq_scale
+    bandwidth = -np.log(np.abs(chosen)) * fs / bw_scale
+    order = np.argsort(-freq if descending else freq)
+    return torch.tensor(np.stack([freq, bandwidth], axis=1)[order])
 
 
-def cepstrum_variant(a, n, *, weight=lambda k, m: k / m, swap=False, sign=1.0, stop=False):
-    p, c = len(a), [0.0] * (n + 1)
-    for m in range(1, n + 1):
-        if stop and m > p:
-            break
-        value = -a[m - 1].item() if m <= p else 0.0
-        for k in range(max(1, m - p), m):
-            term = a[k - 1] * c[m - k] if swap else c[k] * a[m - k - 1]
-            value -= weight(k, m) * float(term)
-        c[m] = value
-    return sign * torch.tensor(c[1:], dtype=torch.float64)
+# --- speaker_balanced_accuracy --------------------------------------------------------
 
 
-def cepstrum_by_fft(a, n):
-    """The same numbers from the log spectrum: c_m = 2 * IFFT(log |1 / A|)[m]."""
-    spectrum = torch.fft.rfft(torch.cat([torch.ones(1, dtype=a.dtype), a]), 8192)
-    return 2 * torch.fft.irfft(-spectrum.abs().log(), 8192)[1:n + 1]
+def balanced_ok(y_true, y_pred):
+    present = torch.unique(y_true)
+    hits = torch.stack([((y_true == s) & (y_pred == s)).sum() for s in present])
+    sizes = torch.stack([(y_true == s).sum() for s in present])
+    return (hits.double() / sizes).mean().item()
 
 
-def resample_ok(seq, k):
-    T = len(seq)
-    position = torch.linspace(0, T - 1, k, dtype=torch.float64)
-    left = position.floor().long().clamp(max=T - 2) if T > 1 else torch.zeros(k, dtype=torch.long)
-    frac = (position - left).to(seq.dtype)[:, None]
-    right = (left + 1).clamp(max=T - 1)
-    return (1 - frac) * seq[left] + frac * seq[right]
+def balanced_numpy(y_true, y_pred):
+    t, p = np.asarray(y_true), np.asarray(y_pred)
+    return np.mean([np.mean(p[t == c] == c) for c in np.unique(t)])  # a NumPy float
 
 
-def pad_ok(seqs, max_len):
-    X = torch.zeros(len(seqs), max_len, seqs[0].shape[1])
-    mask = torch.zeros(len(seqs), max_len)
-    for i, s in enumerate(seqs):
-        n = min(len(s), max_len)
-        X[i, :n], mask[i, :n] = s[:n], 1
-    return X, mask
+def balanced_bincount(y_true, y_pred):
+    size = int(max(y_true.max(), y_pred.max())) + 1
+    sizes = torch.bincount(y_true, minlength=size).double()
+    hits = torch.bincount(y_true[y_true == y_pred], minlength=size).double()
+    present = sizes > 0
+    return (hits[present] / sizes[present]).mean()  # a 0-d tensor
 
 
-def pad_left(seqs, max_len):
-    X, mask = pad_ok([s.flip(0) for s in seqs], max_len)
-    return X.flip(1), mask.flip(1)
+def balanced_over_all_labels(y_true, y_pred):
+    labels = torch.arange(int(max(y_true.max(), y_pred.max())) + 1)
+    recalls = [((y_pred[y_true == c] == c).double().mean() if (y_true == c).any()
+                else torch.tensor(0.0, dtype=torch.float64)) for c in labels]
+    return torch.stack(recalls).mean().item()
 
 
-def pad_keep_last(seqs, max_len):
-    return pad_ok([s[-max_len:] for s in seqs], max_len)
+def balanced_precision(y_true, y_pred):
+    return torch.stack([(y_true[y_pred == c] == c).double().mean()
+                        for c in torch.unique(y_pred)]).mean().item()
 
 
-def pad_no_cut(seqs, max_len):
-    X = torch.zeros(len(seqs), max_len, seqs[0].shape[1])
-    for i, s in enumerate(seqs):
-        X[i, :len(s)] = s
-    return X, (X.abs().sum(-1) > 0).float()
+def balanced_over_predicted(y_true, y_pred):
+    return torch.stack([(y_pred[y_true == c] == c).double().mean()
+                        for c in torch.unique(y_pred) if (y_true == c).any()]).mean().item()
 
 
-def confusion_ok(y_true, y_pred, n_classes):
-    return torch.bincount(y_true * n_classes + y_pred, minlength=n_classes**2).reshape(
-        n_classes, n_classes)
+# --- random_excerpt -------------------------------------------------------------------
+
+
+def excerpt_ok(seq, length, generator):
+    if len(seq) <= length:
+        return seq
+    start = int(torch.randint(len(seq) - length + 1, (1,), generator=generator))
+    return seq[start:start + length]
+
+
+def excerpt_narrow(seq, length, generator):
+    if len(seq) <= length:
+        return seq
+    start = torch.randint(low=0, high=len(seq) - length + 1, size=(),
+                          generator=generator)
+    return seq.narrow(0, int(start), length)
+
+
+def excerpt_multinomial(seq, length, generator):
+    starts = max(len(seq) - length + 1, 1)
+    start = int(torch.multinomial(torch.ones(starts), 1, generator=generator))
+    return seq[start:start + length]
+
+
+def excerpt_variant(seq, length, generator, *, columns=False, off_by_one=False,
+                    guard=True, global_rng=False):
+    if guard and len(seq) <= length:
+        return seq
+    high = len(seq) - length + (0 if off_by_one else 1)
+    start = (torch.randint(high, (1,)) if global_rng
+             else torch.randint(high, (1,), generator=generator)).item()
+    return seq[:, start:start + length] if columns else seq[start:start + length]
+
+
+def excerpt_clamped(seq, length, generator):
+    """Draws a start in 0..T-1, then clamps it: the last start is far too likely."""
+    if len(seq) <= length:
+        return seq
+    start = min(int(torch.randint(len(seq), (1,), generator=generator)),
+                len(seq) - length)
+    return seq[start:start + length]
+
+
+def excerpt_zero_padded(seq, length, generator):
+    if len(seq) < length:
+        return torch.cat([seq, torch.zeros(length - len(seq), seq.shape[1])])
+    return excerpt_ok(seq, length, generator)
+
+
+# --- excerpt_speaker_model: trained identifiers (built only when a test uses them) ----
+
+
+class PoolingNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.frame = nn.Sequential(nn.Linear(12, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
+        self.head = nn.Sequential(nn.Linear(128, 64), nn.ReLU(), nn.Dropout(0.3),
+                                  nn.Linear(64, 9))
+
+    def forward(self, X):
+        mask = X[:, :, 12:]
+        weight = mask / mask.sum(dim=1, keepdim=True)
+        h = self.frame(X[:, :, :12])
+        mean = (weight * h).sum(dim=1)
+        std = ((weight * (h - mean[:, None]) ** 2).sum(dim=1) + 1e-5).sqrt()
+        return self.head(torch.cat([mean, std], dim=1))
+
+
+def fit(model, X, y, epochs):
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)
+    train.fit(model, nn.CrossEntropyLoss(), optimizer, (X, y), epochs=epochs,
+              batch_size=32, seed=0, progress=False)
+    return model.eval()
+
+
+def training_set(excerpts_per_utterance):
+    seqs, speakers = data.load_japanese_vowels("train")
+    generator = torch.Generator().manual_seed(0)
+    pieces = [excerpt_ok(u, 8, generator) for _ in range(excerpts_per_utterance)
+              for u in seqs]
+    return seqs, list(seqs) + pieces, speakers.repeat(excerpts_per_utterance + 1)
+
+
+def pooling_identifier(excerpts_per_utterance=4, epochs=40):
+    seqs, train_seqs, train_y = training_set(excerpts_per_utterance)
+    frames = torch.cat(seqs)
+    mean, std = frames.mean(0), frames.std(0)
+
+    def batch(utterances):
+        X = torch.zeros(len(utterances), max(len(u) for u in utterances), 13)
+        for i, u in enumerate(utterances):
+            X[i, :len(u), :12], X[i, :len(u), 12] = (u - mean) / std, 1.0
+        return X
+
+    torch.manual_seed(0)
+    net = fit(PoolingNet(), batch(train_seqs), train_y, epochs)
+    return lambda utterances: net(batch(utterances))
+
+
+def stats_identifier(excerpts_per_utterance=8, epochs=25):
+    seqs, train_seqs, train_y = training_set(excerpts_per_utterance)
+
+    def summary(utterances):
+        return torch.stack([torch.cat([u.mean(0), u.std(0, correction=0), u.min(0).values,
+                                       u.max(0).values]) for u in utterances])
+
+    S = summary(train_seqs)
+    mean, std = S.mean(0), S.std(0)
+    torch.manual_seed(0)
+    mlp = fit(nn.Sequential(nn.Linear(48, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 9)),
+              (S - mean) / std, train_y, epochs)
+    return lambda utterances: mlp((summary(utterances) - mean) / std)
+
+
+def labels_identifier():
+    identify = pooling_identifier()
+    return lambda utterances: identify(utterances).argmax(dim=1)  # (n,), not (n, 9)
+
+
+def untrained_identifier(utterances):
+    torch.manual_seed(0)
+    layer = nn.Linear(12, 9)
+    return torch.stack([layer(u).mean(dim=0) for u in utterances])
 
 
 CORRECT = {
-    "lpc_coefficients": lpc_ok,
-    "lpc_cepstrum": cepstrum_ok,
-    "resample_frames": resample_ok,
-    "pad_with_mask": pad_ok,
-    "speaker_confusion": confusion_ok,
+    "formants_from_lpc": {
+        "np.roots, angle and modulus": formants_ok,
+        "eigenvalues of the companion matrix, float32": formants_companion,
+        "a cmath loop, returning a NumPy array": formants_cmath_numpy,
+    },
+    "speaker_balanced_accuracy": {
+        "recall per present speaker, then the mean": balanced_ok,
+        "NumPy, returning a NumPy float": balanced_numpy,
+        "bincount, returning a 0-d tensor": balanced_bincount,
+    },
+    "random_excerpt": {
+        "randint over T - length + 1 starts": excerpt_ok,
+        "narrow with a 0-d start": excerpt_narrow,
+        "multinomial over the starts": excerpt_multinomial,
+    },
+    "excerpt_speaker_model": {
+        "pooling network trained on utterances and excerpts": Lazy(pooling_identifier),
+        "summary-statistics MLP trained on utterances and excerpts": Lazy(stats_identifier),
+    },
 }
 
 MUTANTS = {
-    "lpc_coefficients": {
-        "predictor sign (A(z) = 1 - sum)": lambda x, order: -lpc_ok(x, order),
-        "unbiased autocorrelation": lpc_unbiased,
-        "circular autocorrelation": lpc_circular,
-        "lags shifted by one": lpc_lag_shift,
-        "first-order answer for every order": lambda x, order: torch.cat([
-            lpc_ok(x, 1), torch.zeros(order - 1, dtype=x.dtype)]),
-        "returns zeros": lambda x, order: torch.zeros(order, dtype=x.dtype),
-        "one coefficient too many (leading 1)": lambda x, order: torch.cat([
-            torch.ones(1, dtype=x.dtype), lpc_ok(x, order)]),
+    "formants_from_lpc": {
+        "angles left in radians": lambda a, fs: formants_variant(a, fs, freq_scale=fs),
+        "bandwidth divided by 2 pi instead of pi": lambda a, fs: formants_variant(
+            a, fs, bw_scale=2 * np.pi),
+        "frequency with fs / pi": lambda a, fs: formants_variant(a, fs, freq_scale=np.pi),
+        "both poles of each pair": lambda a, fs: formants_variant(a, fs, keep="both"),
+        "real poles kept": lambda a, fs: formants_variant(a, fs, keep="with real"),
+        "coefficients reversed (reciprocal poles)": lambda a, fs: formants_variant(
+            a, fs, reverse=True),
+        "sorted by decreasing frequency": lambda a, fs: formants_variant(
+            a, fs, descending=True),
     },
-    "lpc_cepstrum": {
-        "no k/m weight": lambda a, n: cepstrum_variant(a, n, weight=lambda k, m: 1.0),
-        "weight on the wrong factor": lambda a, n: cepstrum_variant(a, n, swap=True),
-        "wrong overall sign": lambda a, n: cepstrum_variant(a, n, sign=-1.0),
-        "stops at the LPC order": lambda a, n: cepstrum_variant(a, n, stop=True),
-        "starts at c_0": lambda a, n: torch.cat([torch.zeros(1, dtype=a.dtype),
-                                                 cepstrum_ok(a, n)[:-1]]),
-        "FFT, missing the factor 2": lambda a, n: cepstrum_by_fft(a, n) / 2,
+    "speaker_balanced_accuracy": {
+        "plain accuracy": lambda t, p: (t == p).double().mean().item(),
+        "over every label up to the largest": balanced_over_all_labels,
+        "mean precision": balanced_precision,
+        "over the predicted speakers": balanced_over_predicted,
+        "the recalls, not their mean": lambda t, p: torch.stack(
+            [(p[t == c] == c).double().mean() for c in torch.unique(t)]),
     },
-    "resample_frames": {
-        "nearest frame": lambda seq, k: seq[torch.linspace(0, len(seq) - 1, k).round().long()],
-        "align_corners=False": lambda seq, k: F.interpolate(
-            seq.T[None], size=k, mode="linear", align_corners=False)[0].T,
-        "truncates or repeats": lambda seq, k: seq[torch.arange(k) % len(seq)],
-        "transposed output": lambda seq, k: resample_ok(seq, k).T,
-        "float64 output": lambda seq, k: resample_ok(seq.double(), k),
+    "random_excerpt": {
+        "the colleague's code, three bugs": lambda s, n, g: excerpt_variant(
+            s, n, g, columns=True, off_by_one=True, guard=False),
+        "the last start never drawn": lambda s, n, g: excerpt_variant(
+            s, n, g, off_by_one=True),
+        "cuts the coefficients, not the frames": lambda s, n, g: excerpt_variant(
+            s, n, g, columns=True),
+        "no guard for short utterances": lambda s, n, g: excerpt_variant(
+            s, n, g, guard=False),
+        "always the first frames": lambda s, n, g: s[:n],
+        "the global random state": lambda s, n, g: excerpt_variant(
+            s, n, g, global_rng=True),
+        "a clamped start, biased to the end": excerpt_clamped,
+        "short utterances padded with zeros": excerpt_zero_padded,
     },
-    "pad_with_mask": {
-        "pads at the front": pad_left,
-        "keeps the last frames": pad_keep_last,
-        "does not cut long sequences": pad_no_cut,
-        "mask is all ones": lambda seqs, max_len: (pad_ok(seqs, max_len)[0],
-                                                   torch.ones(len(seqs), max_len)),
-        "mask marks the padding": lambda seqs, max_len: (pad_ok(seqs, max_len)[0],
-                                                         1 - pad_ok(seqs, max_len)[1]),
-        "returns X only": lambda seqs, max_len: pad_ok(seqs, max_len)[0],
-    },
-    "speaker_confusion": {
-        "transposed (rows are predictions)": lambda t, p, c: confusion_ok(t, p, c).T,
-        "rows normalised": lambda t, p, c: confusion_ok(t, p, c).double()
-        / confusion_ok(t, p, c).sum(1, keepdim=True).clamp(min=1),
-        "size from the largest label": lambda t, p, c: confusion_ok(
-            t, p, int(max(t.max(), p.max())) + 1),
-        "diagonal only": lambda t, p, c: torch.diag(torch.diag(confusion_ok(t, p, c))),
-        "one-based labels": lambda t, p, c: confusion_ok(t, p, c).roll((1, 1), (0, 1)),
+    "excerpt_speaker_model": {
+        "pooling network trained on whole utterances only": Lazy(
+            lambda: pooling_identifier(0, 100)),
+        "summary-statistics MLP on whole utterances only": Lazy(
+            lambda: stats_identifier(0, 100)),
+        "an untrained network": untrained_identifier,
+        "returns speakers, not scores": Lazy(labels_identifier),
     },
 }
-
-
-def test_lpc_cepstrum_recursion_agrees_with_the_log_spectrum():
-    """The reference recursion equals the cepstrum computed by FFT (a known identity)."""
-    a = lpc_ok(torch.hamming_window(256, dtype=torch.float64)
-               * torch.randn(256, generator=torch.Generator().manual_seed(0),
-                             dtype=torch.float64), 10)
-    assert torch.allclose(cepstrum_ok(a, 15), cepstrum_by_fft(a, 15), atol=1e-9)
-    check.lpc_cepstrum(cepstrum_by_fft)
-
-# Each correct answer as its only variant, until the chapter lists its variants.
-CORRECT = {name: {"reference": fn} for name, fn in CORRECT.items()}

@@ -1,150 +1,235 @@
-"""Checks for Chapter 9, "Speech recognition: who is speaking?".
+"""Checks for Chapter 9, "Speaker identification from one vowel".
 
-Conventions of the chapter: a frame ``x`` (N,) of samples; LPC coefficients
-``a`` (p,) of the inverse filter ``A(z) = 1 + a_1 z^-1 + ... + a_p z^-p``;
-cepstral coefficients ``c`` (n,) holding ``c_1 ... c_n``; an utterance
-``seq`` (T, d), one row per frame; speakers numbered ``0 ... C-1``.
+Conventions of the chapter: LPC coefficients ``a`` (p,) of the inverse filter
+``A(z) = 1 + a_1 z^-1 + ... + a_p z^-p``; a sampling rate ``fs`` in Hz; an
+utterance ``seq`` (T, 12), one row per frame, as ``data.load_japanese_vowels``
+returns it; speakers numbered ``0 ... 8``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
-import torch.nn.functional as F
+from torch import nn
 
-from ._common import callable_, close, ok, require, run, tensor_like
+from ._common import callable_, fail, ok, require, run, tensor_like
 
-__all__ = ["lpc_coefficients", "lpc_cepstrum", "resample_frames", "pad_with_mask",
-           "speaker_confusion"]
-
-
-def _autocorrelation(x, order):
-    return torch.stack([(x[k:] * x[:len(x) - k]).sum() for k in range(order + 1)])
+__all__ = ["formants_from_lpc", "speaker_balanced_accuracy", "random_excerpt",
+           "excerpt_speaker_model"]
 
 
-def _lpc(x, order):
-    r = _autocorrelation(x, order)
-    lags = (torch.arange(order)[:, None] - torch.arange(order)[None, :]).abs()
-    return torch.linalg.solve(r[lags], -r[1:])  # (p, p) @ (p,) = (p,)
+# --- Exercise: formants from the roots of A(z) ----------------------------------------
+
+def _lpc_of(resonances, fs, real_poles=()):
+    """Coefficients a (p,) of A(z) with the given (frequency, bandwidth) pole pairs."""
+    poly = np.array([1.0])
+    for freq, bandwidth in resonances:
+        radius = np.exp(-np.pi * bandwidth / fs)
+        angle = 2 * np.pi * freq / fs
+        poly = np.convolve(poly, [1.0, -2 * radius * np.cos(angle), radius**2])
+    for pole in real_poles:
+        poly = np.convolve(poly, [1.0, -pole])
+    return torch.tensor(poly[1:], dtype=torch.float64)
 
 
-def _cepstrum(a, n):
-    p, c = len(a), []
-    for m in range(1, n + 1):
-        value = -a[m - 1] if m <= p else torch.zeros((), dtype=a.dtype)
-        for k in range(max(1, m - p), m):
-            value = value - (k / m) * c[k - 1] * a[m - k - 1]
-        c.append(value)
-    return torch.stack(c)
+FORMANT_CASES = [
+    ([(730.0, 90.0), (1090.0, 110.0), (2440.0, 170.0)], 10_000, (), "the /a/ of the "
+     "chapter, fs = 10 kHz"),
+    ([(530.0, 80.0), (1840.0, 120.0)], 10_000, (0.9,), "two formants and a real pole "
+     "(a spectral tilt), fs = 10 kHz"),
+    ([(300.0, 60.0), (2300.0, 150.0), (3000.0, 200.0), (3700.0, 250.0)], 16_000, (),
+     "four formants, fs = 16 kHz"),
+    ([(1500.0, 400.0)], 8_000, (-0.5,), "one broad resonance and a negative real pole, "
+     "fs = 8 kHz"),
+]
 
 
-def _resample(seq, k):
-    return F.interpolate(seq.T[None], size=k, mode="linear", align_corners=True)[0].T
-
-
-def _frames():
-    """Deterministic test frames: an AR(2) 'vowel', windowed noise, a short ramp."""
-    gen = torch.Generator().manual_seed(9)
-    noise = torch.randn(300, generator=gen, dtype=torch.float64)
-    ar = torch.zeros(300, dtype=torch.float64)
-    for n in range(2, 300):  # poles at radius 0.95, angle 0.3 rad
-        ar[n] = 2 * 0.95 * torch.cos(torch.tensor(0.3)) * ar[n - 1] - 0.95**2 * ar[n - 2] + noise[n]
-    window = torch.hamming_window(256, periodic=False, dtype=torch.float64)
-    windowed = torch.randn(256, generator=gen, dtype=torch.float64) * window
-    return [(ar[44:], 2, "an AR(2) frame, order 2"),
-            (ar[44:] * window, 12, "a windowed frame, order 12"),
-            (windowed, 5, "windowed noise, order 5"),
-            (torch.linspace(1.0, 2.0, 20, dtype=torch.float64), 1, "a 20-sample ramp, order 1")]
-
-
-def lpc_coefficients(fn) -> None:
-    """Check ``lpc_coefficients(x, order)``: the autocorrelation method, ``a`` of shape (order,)."""
+def formants_from_lpc(fn) -> None:
+    """Check ``formants_from_lpc(a, fs)``: (k, 2) rows (frequency, bandwidth) in Hz."""
     callable_(fn)
-    for x, order, what in _frames():
-        out = run(fn, x.clone(), order, what=what)
-        close(out, _lpc(x, order), f"lpc_coefficients on {what}",
-              f"on {what}: form r_k = sum_n x[n] x[n-k] for k = 0..order (no wrap-around, no "
-              "division), then solve the Toeplitz system R a = -r[1:]; check the sign "
-              "convention A(z) = 1 + sum_k a_k z^-k.", atol=1e-6)
-    ok("lpc_coefficients: matches the autocorrelation method on 4 frames, orders 1 to 12.")
+    for resonances, fs, real_poles, what in FORMANT_CASES:
+        a = _lpc_of(resonances, fs, real_poles)
+        out = run(fn, a.clone(), fs, what=what)
+        if isinstance(out, np.ndarray):
+            out = torch.as_tensor(out)
+        expected = torch.tensor(sorted(resonances), dtype=torch.float64)
+        require(isinstance(out, torch.Tensor),
+                f"return a tensor of shape (k, 2), not a {type(out).__name__}.", what)
+        require(tuple(out.shape) == tuple(expected.shape),
+                f"expected one row per complex pole pair, {len(expected)} here, of "
+                f"(frequency, bandwidth): shape {tuple(expected.shape)}, not "
+                f"{tuple(out.shape)}. Poles come in conjugate pairs; real poles are no "
+                "resonance.", what)
+        out = tensor_like(out, expected, "the formants").double()
+        require(torch.allclose(out[:, 0], expected[:, 0], atol=0.5),
+                "the frequencies are wrong: a pole at angle theta resonates at the "
+                "frequency that the chapter's resonator maps to theta; invert that map, "
+                "and sort the rows by frequency.", what)
+        require(torch.allclose(out[:, 1], expected[:, 1], atol=0.5),
+                "the frequencies are right but the bandwidths are not: invert the "
+                "chapter's formula for the pole radius r.", what)
+    ok("formants_from_lpc: frequencies and bandwidths right on 4 filters.")
 
 
-def lpc_cepstrum(fn) -> None:
-    """Check ``lpc_cepstrum(a, n)``: ``c_1 ... c_n`` of the all-pole model 1 / A(z)."""
+# --- Exercise: balanced accuracy ------------------------------------------------------
+
+def _balanced(y_true, y_pred):
+    recalls = [(y_pred[y_true == c] == c).double().mean() for c in y_true.unique()]
+    return torch.stack(recalls).mean().item()
+
+
+def _balanced_cases():
+    gen = torch.Generator().manual_seed(90)
+    sizes = torch.tensor([40, 5, 12, 3, 25])  # very unequal classes
+    y_true = torch.repeat_interleave(torch.arange(5), sizes)
+    y_pred = torch.where(torch.rand(len(y_true), generator=gen) < 0.7, y_true,
+                         torch.randint(0, 5, (len(y_true),), generator=gen))
+    y_pred[:30] = 0  # the big class is easy
+    return [
+        (y_true, y_pred, "85 samples of 5 classes, 40 of class 0 and 3 of class 3"),
+        (torch.tensor([0, 0, 0, 2, 2]), torch.tensor([0, 1, 0, 2, 1]),
+         "class 1 is predicted but never occurs"),
+        (torch.tensor([1, 1, 1, 1, 0]), torch.tensor([1, 1, 1, 1, 1]),
+         "always the majority class"),
+        (torch.tensor([3, 3, 5]), torch.tensor([3, 3, 5]), "all right"),
+    ]
+
+
+def speaker_balanced_accuracy(fn) -> None:
+    """Check ``speaker_balanced_accuracy(y_true, y_pred)``: the mean recall per class."""
     callable_(fn)
-    gen = torch.Generator().manual_seed(3)
-    vowel = _lpc(_frames()[1][0], 12)
-    cases = [(torch.tensor([-1.8, 0.9], dtype=torch.float64), 6, "p = 2 and n = 6 > p"),
-             (vowel, 12, "p = 12 and n = 12"),
-             (vowel, 4, "p = 12 and n = 4 < p"),
-             (0.3 * torch.randn(5, generator=gen, dtype=torch.float64), 9, "p = 5 and n = 9"),
-             (torch.tensor([-0.5], dtype=torch.float64), 3, "p = 1 and n = 3")]
-    for a, n, what in cases:
-        out = run(fn, a.clone(), n, what=what)
-        close(out, _cepstrum(a, n), f"lpc_cepstrum for {what}",
-              f"for {what}: c_m = -a_m - sum over k = 1..m-1 of (k/m) c_k a_(m-k), where "
-              "a_j = 0 for j > p; the sum continues past m = p.", atol=1e-9)
-    ok("lpc_cepstrum: correct for n below, equal to and above the LPC order.")
+    for y_true, y_pred, what in _balanced_cases():
+        out = run(fn, y_true.clone(), y_pred.clone(), what=what)
+        value = out.item() if isinstance(out, torch.Tensor) and out.numel() == 1 else out
+        require(isinstance(value, (float, int, np.floating, np.integer))
+                and not isinstance(value, bool),
+                f"return one number, not a {type(out).__name__}.", what)
+        right = np.isfinite(float(value)) and \
+            abs(float(value) - _balanced(y_true, y_pred)) < 1e-6
+        require(right,
+                "for each class that occurs in y_true, the fraction of its samples "
+                "predicted right; then the plain mean of these fractions, every class "
+                "counting the same.", what)
+    ok("speaker_balanced_accuracy: right on 4 cases, unequal classes included.")
 
 
-def resample_frames(fn) -> None:
-    """Check ``resample_frames(seq, k)``: (T, d) -> (k, d), linear, first and last frames kept."""
+# --- Exercise: random excerpts (debug) ------------------------------------------------
+
+def _frames(T, seed):
+    return torch.randn(T, 12, generator=torch.Generator().manual_seed(seed))
+
+
+def _start_of(excerpt, seq, length, what):
+    """The start of ``excerpt`` in ``seq``; fails unless it is one window of it."""
+    require(isinstance(excerpt, torch.Tensor),
+            f"return a tensor, not a {type(excerpt).__name__}.", what)
+    require(tuple(excerpt.shape) == (length, seq.shape[1]),
+            f"an excerpt of {length} frames has shape ({length}, {seq.shape[1]}), not "
+            f"{tuple(excerpt.shape)}: frames are rows.", what)
+    for start in range(len(seq) - length + 1):
+        if torch.equal(excerpt, seq[start:start + length]):
+            return start
+    fail("an excerpt must be consecutive frames of the utterance, unchanged.", what)
+
+
+def random_excerpt(fn) -> None:
+    """Check ``random_excerpt(seq, length, generator)``: a uniform random window."""
     callable_(fn)
-    gen = torch.Generator().manual_seed(4)
-    ramp = torch.tensor([[0.0], [1.0], [4.0]])  # d = 1: easy to follow by hand
-    cases = [(torch.randn(7, 12, generator=gen), 10, "T = 7 frames stretched to k = 10"),
-             (torch.randn(26, 12, generator=gen), 5, "T = 26 frames squeezed to k = 5"),
-             (torch.randn(12, 3, generator=gen), 12, "T = k = 12 (nothing to change)"),
-             (torch.randn(20, 2, generator=gen), 2, "k = 2 (the first and last frame)"),
-             (ramp, 5, "the 1-D sequence [0, 1, 4] at k = 5")]
-    for seq, k, what in cases:
-        out = run(fn, seq.clone(), k, what=what)
-        close(out, _resample(seq, k), f"resample_frames for {what}",
-              f"for {what}: output frame j sits at position j (T - 1) / (k - 1) of the input; "
-              "interpolate linearly between the two frames around it, each column separately.",
-              atol=1e-5)
-        require(out.dtype == seq.dtype, f"return the dtype of seq ({seq.dtype}), not {out.dtype}.")
-    ok("resample_frames: correct when stretching, squeezing and keeping the length.")
+    seq, length = _frames(12, 91), 8
+    what = "an utterance of 12 frames, excerpts of 8 (starts 0 to 4), 500 draws"
+    generator = torch.Generator().manual_seed(3)
+    starts = [_start_of(run(fn, seq, length, generator, what=what), seq, length, what)
+              for _ in range(500)]
+    counts = np.bincount(starts, minlength=5)
+    require(counts.min() > 0,
+            f"some starts never occur (counts for starts 0 to 4: {counts.tolist()}): "
+            "every start from 0 to T - length must be possible.", what)
+    require(counts.max() < 150,
+            f"the starts are not equally likely (counts for starts 0 to 4: "
+            f"{counts.tolist()}).", what)
+    for T, label in [(8, "an utterance exactly as long as the excerpt"),
+                     (5, "an utterance shorter than the excerpt")]:
+        short = _frames(T, 92)
+        out = run(fn, short, length, torch.Generator().manual_seed(4),
+                  what=f"{label} ({T} frames, length 8)",
+                  hint="an utterance of at most `length` frames has nothing to cut: "
+                       "return it whole, and check which starts exist when T equals "
+                       "length.")
+        require(isinstance(out, torch.Tensor) and torch.equal(out, short),
+                "an utterance of at most `length` frames is returned whole.",
+                f"{label} ({T} frames, length 8)")
+    first = [run(fn, seq, length, g, what=what) for g in
+             [torch.Generator().manual_seed(5)] * 20]
+    torch.manual_seed(999)  # another global state must not matter
+    second = [run(fn, seq, length, g, what=what) for g in
+              [torch.Generator().manual_seed(5)] * 20]
+    require(all(torch.equal(a, b) for a, b in zip(first, second)),
+            "draw the start from the generator you are given, not from PyTorch's "
+            "global random state.", what)
+    ok("random_excerpt: uniform windows of frames; short utterances kept whole.")
 
 
-def pad_with_mask(fn) -> None:
-    """Check ``pad_with_mask(seqs, max_len)``: ``X`` (n, max_len, d), ``mask`` (n, max_len)."""
-    callable_(fn)
-    gen = torch.Generator().manual_seed(5)
-    seqs = [torch.randn(t, 4, generator=gen) + 1.0 for t in (3, 5, 8)]
-    for max_len, what in [(8, "max_len = the longest (8)"), (5, "max_len = 5 (one is cut)"),
-                          (10, "max_len = 10 (all padded)")]:
-        out = run(fn, [s.clone() for s in seqs], max_len, what=f"lengths 3, 5, 8 and {what}")
-        require(isinstance(out, tuple) and len(out) == 2, "return a pair (X, mask).")
-        X_ref = torch.zeros(3, max_len, 4)
-        mask_ref = torch.zeros(3, max_len)
-        for i, s in enumerate(seqs):
-            n = min(len(s), max_len)
-            X_ref[i, :n], mask_ref[i, :n] = s[:n], 1.0
-        close(out[0], X_ref, "X", f"with {what}: copy each sequence's first frames to the start "
-              "of its row, zeros after them; cut sequences longer than max_len.", atol=1e-6)
-        mask = tensor_like(out[1], mask_ref, "mask")
-        require(torch.equal(mask, mask_ref.double()),
-                f"with {what}: the mask is 1 where X holds a real frame and 0 on padding.")
-    ok("pad_with_mask: pads at the end, cuts long sequences, and marks the real frames.")
+# --- Experiment: speakers from short excerpts -----------------------------------------
+
+EXCERPT_FRAMES = 8
+EXCERPT_BAR = 0.95
+FULL_BAR = 0.95
 
 
-def speaker_confusion(fn) -> None:
-    """Check ``speaker_confusion(y_true, y_pred, n_classes)``: counts, rows = true speaker."""
-    callable_(fn)
-    gen = torch.Generator().manual_seed(6)
-    y_true = torch.randint(0, 9, (60,), generator=gen)
-    y_pred = torch.where(torch.rand(60, generator=gen) < 0.7, y_true,
-                         torch.randint(0, 9, (60,), generator=gen))
-    cases = [(y_true, y_pred, 9, "60 utterances of 9 speakers"),
-             (torch.tensor([0, 0, 1, 2]), torch.tensor([1, 0, 1, 1]), 4,
-              "4 utterances where speaker 3 never occurs"),
-             (torch.tensor([2, 2, 0]), torch.tensor([2, 2, 0]), 3, "3 correct predictions")]
-    for t, p, c, what in cases:
-        out = run(fn, t.clone(), p.clone(), c, what=what)
-        expected = torch.zeros(c, c, dtype=torch.float64)
-        for i, j in zip(t.tolist(), p.tolist()):
-            expected[i, j] += 1
-        close(out, expected, "the confusion matrix",
-              f"for {what}: entry [i, j] counts the utterances of speaker i predicted as "
-              "speaker j; it is n_classes x n_classes even if a speaker never occurs.")
-    ok("speaker_confusion: counts are right, rows are true speakers, absent speakers kept.")
+def _scores(identify, seqs, what):
+    def call(model, utterances):
+        if isinstance(model, nn.Module):
+            was_training = model.training
+            model.eval()
+            try:
+                with torch.no_grad():
+                    return model(utterances)
+            finally:
+                model.train(was_training)
+        with torch.no_grad():
+            return model(utterances)
+
+    out = run(call, identify, [s.clone() for s in seqs], what=what,
+              hint="your function should take a list of utterances, each a tensor "
+                   "(T, 12) of raw coefficients, and return scores of shape (n, 9).")
+    scores = tensor_like(out, torch.zeros(len(seqs), 9), "the scores of your model")
+    require(torch.isfinite(scores).all(), "your model returned NaN or infinite scores.",
+            what)
+    return scores.argmax(dim=1)
+
+
+def _window(seq, length, generator):
+    if len(seq) <= length:
+        return seq
+    start = torch.randint(len(seq) - length + 1, (1,), generator=generator).item()
+    return seq[start:start + length]
+
+
+def excerpt_speaker_model(identify) -> None:
+    """Check a speaker identifier: list of (T, 12) utterances -> scores (n, 9).
+
+    It is scored by balanced accuracy on the 370 test utterances of the original split,
+    whole and as random excerpts of EXCERPT_FRAMES frames (three draws).
+    """
+    callable_(identify, "your model")
+    from .. import data
+
+    seqs, speakers = data.load_japanese_vowels("test")
+    full = _balanced(speakers, _scores(identify, seqs, "the 370 whole test utterances"))
+    generator = torch.Generator().manual_seed(909)
+    short = float(np.mean([
+        _balanced(speakers, _scores(identify, [_window(s, EXCERPT_FRAMES, generator)
+                                               for s in seqs],
+                                    f"test excerpts of {EXCERPT_FRAMES} frames"))
+        for _ in range(3)]))
+    report = f"balanced accuracy {full:.3f} on whole utterances, {short:.3f} on excerpts"
+    if full < FULL_BAR:
+        fail(f"{report}; the bar on whole utterances is {FULL_BAR}. Does your model take "
+             "raw coefficients and standardise them itself?",
+             "the 370 whole test utterances")
+    if short < EXCERPT_BAR:
+        fail(f"{report}; the bar on {EXCERPT_FRAMES}-frame excerpts is {EXCERPT_BAR}. "
+             "A model that has only seen whole utterances meets short ones for the "
+             "first time at test: let it see excerpts in training.",
+             f"test excerpts of {EXCERPT_FRAMES} frames")
+    ok(f"excerpt_speaker_model: {full:.3f} whole, {short:.3f} on excerpts; bars met.")
