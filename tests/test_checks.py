@@ -122,3 +122,21 @@ def test_an_unexpected_error_inside_a_check_is_still_a_short_verdict():
         guarded(lambda: "text")
     text = rendered(failure.value)
     assert "expected = sum(range(10))" not in text and text.startswith("\u2718")
+
+
+@pytest.mark.parametrize("sneak", ["enable_grad", "func_grad", "backward"])
+def test_no_grad_runs_refuse_every_way_back_to_autograd(sneak):
+    import torch
+
+    def by_autograd(x):
+        if sneak == "func_grad":
+            return torch.func.grad(lambda v: (v ** 2).sum())(x)
+        with torch.enable_grad() if sneak == "enable_grad" else torch.no_grad():
+            x = x.clone().requires_grad_(True)
+            (x ** 2).sum().backward()
+            return x.grad
+
+    x = torch.arange(3.0)
+    assert torch.equal(_common.run(lambda v: 2 * v, x, what="x", no_grad=True), 2 * x)
+    with pytest.raises(check.CheckFailed, match="RuntimeError"):
+        _common.run(by_autograd, x, what="x", no_grad=True)

@@ -14,6 +14,7 @@ import functools
 from collections.abc import Callable
 
 import torch
+from torch.overrides import TorchFunctionMode
 
 CROSS = "\u2718"
 TICK = "\u2714"
@@ -71,15 +72,33 @@ def _one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {first[:200]}"
 
 
+class _NoAutograd(TorchFunctionMode):
+    """Refuse every PyTorch call made while autograd is switched back on, which
+    ``torch.enable_grad()`` or ``torch.func.grad`` inside the learner's code would do."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if torch.is_grad_enabled():
+            raise RuntimeError("autograd is not allowed in this exercise: compute the "
+                               "gradient with your own formula")
+        return func(*args, **(kwargs or {}))
+
+
+@contextlib.contextmanager
+def _without_autograd():
+    with torch.no_grad(), _NoAutograd():
+        yield
+
+
 def run(fn: Callable, *args, what: str, hint: str | None = None, no_grad: bool = False):
     """Call the learner's ``fn(*args)``.
 
     A stub's ``NotImplementedError`` becomes ``ExerciseNotDone``; any other error in the
     learner's code becomes a verdict naming the case (``what``), the error's one-line
-    message and the exercise's ``hint``. With ``no_grad=True`` the call runs under
-    ``torch.no_grad()``, for exercises that ask for gradients computed by hand.
+    message and the exercise's ``hint``. With ``no_grad=True`` the call runs without
+    autograd (``torch.no_grad()``, and any attempt to switch it back on fails), for
+    exercises that ask for gradients computed by hand.
     """
-    context = torch.no_grad() if no_grad else contextlib.nullcontext()
+    context = _without_autograd() if no_grad else contextlib.nullcontext()
     try:
         with context:
             return fn(*args)
