@@ -25,6 +25,15 @@ def gelu_float64_inside(z):
     return gelu_erf(z.double()).to(z.dtype)
 
 
+def gelu_float32_sqrt2(z):  # sqrt(2) as a float32 tensor: off by about 5e-9
+    return z * 0.5 * (1 + torch.erf(z / torch.sqrt(torch.tensor(2.0))))
+
+
+def gelu_tanh_approximation(z):  # Hendrycks and Gimpel's tanh form, written out
+    inner = math.sqrt(2 / math.pi) * (z + 0.044715 * z**3)
+    return 0.5 * z * (1 + torch.tanh(inner))
+
+
 # --- Exercise 2: tanh' -------------------------------------------------------------------
 
 
@@ -73,6 +82,17 @@ def tanh_prime_autograd(z):
 
 def tanh_prime_no_square(z):
     return 1 - torch.tanh(z)
+
+
+def tanh_prime_enable_grad(z):  # autograd switched back on inside the function
+    with torch.enable_grad():
+        z = z.clone().requires_grad_()
+        torch.tanh(z).sum().backward()
+    return z.grad
+
+
+def tanh_prime_func_grad(z):
+    return torch.func.grad(lambda v: torch.tanh(v).sum())(z)
 
 
 # --- Exercise 3: the hat -------------------------------------------------------------------
@@ -187,11 +207,21 @@ def mish_prime_autograd(z):
     return z.grad
 
 
+def mish_prime_enable_grad(z):  # autograd switched back on inside the function
+    with torch.enable_grad():
+        return mish_prime_autograd(z)
+
+
+def mish_prime_func_grad(z):
+    return torch.func.grad(lambda v: (v * torch.tanh(F.softplus(v))).sum())(z)
+
+
 CORRECT = {
     "gelu": {
         "erf": gelu_erf,
         "erfc": gelu_erfc,
         "computed in float64 and cast back": gelu_float64_inside,
+        "sqrt(2) as a float32 tensor": gelu_float32_sqrt2,
     },
     "tanh_derivative": {
         "4 sigma(2z) sigma(-2z)": tanh_prime_sigma_pair,
@@ -219,7 +249,12 @@ CORRECT = {
 
 MUTANTS = {
     "gelu": {
-        "tanh approximation": lambda z: F.gelu(z, approximate="tanh"),
+        "tanh approximation": gelu_tanh_approximation,
+        "F.gelu itself": F.gelu,
+        "F.gelu's tanh approximation": lambda z: F.gelu(z, approximate="tanh"),
+        "torch.nn.GELU": lambda z: torch.nn.GELU()(z),
+        "torch.nn.functional.gelu, computed in float64":
+            lambda z: torch.nn.functional.gelu(z.double()).to(z.dtype),
         "SiLU instead": lambda z: z * torch.sigmoid(z),
         "sigmoid approximation": lambda z: z * torch.sigmoid(1.702 * z),
         "erf without the square root": lambda z: z * 0.5 * (1 + torch.erf(z)),
@@ -231,6 +266,8 @@ MUTANTS = {
         "sigma' at z instead of 2z": tanh_prime_sigma_at_z,
         "overflows in float32": tanh_prime_overflows,
         "autograd instead of a formula": tanh_prime_autograd,
+        "autograd under torch.enable_grad()": tanh_prime_enable_grad,
+        "torch.func.grad": tanh_prime_func_grad,
         "1 - tanh(z), no square": tanh_prime_no_square,
         "returns float32 for float64": lambda z: tanh_prime_sigma_pair(z).float(),
         "tanh itself": torch.tanh,
@@ -261,6 +298,8 @@ MUTANTS = {
         + z * torch.sigmoid(z) * (1 - torch.tanh(z) ** 2),
         "closed form that overflows in float32": mish_prime_closed_form,
         "autograd instead of a formula": mish_prime_autograd,
+        "autograd under torch.enable_grad()": mish_prime_enable_grad,
+        "torch.func.grad": mish_prime_func_grad,
         "mish itself": lambda z: z * torch.tanh(F.softplus(z)),
     },
 }
