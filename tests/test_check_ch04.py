@@ -133,6 +133,10 @@ def mean_square_loop(depth, width, std, input_mean_square=1.0):
     return m  # a 0-dimensional tensor
 
 
+def mean_square_float32(depth, width, std, input_mean_square=1.0):
+    return input_mean_square * torch.tensor(width * std**2 / 2) ** depth  # float32
+
+
 def mean_square_log(depth, width, std, input_mean_square=1.0):
     return math.exp(math.log(input_mean_square)
                     + depth * (math.log(width) + 2 * math.log(std) - math.log(2)))
@@ -159,6 +163,16 @@ def distinct_pairwise(W, b, tol=1e-6):
 
 def distinct_exact(W, b, tol=1e-6):
     return len(torch.unique(torch.cat([W, b[:, None]], dim=1), dim=0))
+
+
+def distinct_neighbours_only(W, b, tol=1e-6):  # compares each unit with the previous
+    rows = torch.cat([W, b[:, None]], dim=1)
+    return 1 + int(((rows[1:] - rows[:-1]).abs().amax(dim=1) > tol).sum())
+
+
+def distinct_rounded(W, b, tol=1e-6):  # rounds to a grid of step tol
+    rows = torch.cat([W, b[:, None]], dim=1)
+    return len(torch.unique(torch.round(rows / tol), dim=0))
 
 
 def distinct_ignores_bias(W, b, tol=1e-6):
@@ -233,6 +247,7 @@ CORRECT = {
     "relu_mean_square": {
         "formula": mean_square_ok,
         "loop, returns a 0-d tensor": mean_square_loop,
+        "float32 tensor": mean_square_float32,
         "through logarithms": mean_square_log,
     },
     "distinct_hidden_units": {
@@ -278,6 +293,8 @@ MUTANTS = {
     },
     "distinct_hidden_units": {
         "exact equality": distinct_exact,
+        "compares neighbours only": distinct_neighbours_only,
+        "rounds to a grid of step tol": distinct_rounded,
         "ignores the biases": distinct_ignores_bias,
         "counts columns": distinct_columns,
         "counts every unit": lambda W, b, tol=1e-6: W.shape[0],
