@@ -37,6 +37,19 @@ def linear_autograd(X, W, grad_out):
     return X.grad, W.grad, b.grad
 
 
+def linear_enable_grad(X, W, grad_out):  # autograd switched back on inside
+    with torch.enable_grad():
+        return linear_autograd(X, W, grad_out)
+
+
+def linear_func_grad(X, W, grad_out):
+    def weighted(X, W, b):  # sum of grad_out * out: its gradient is the backward pass
+        return ((X @ W.T + b) * grad_out).sum()
+
+    b = torch.zeros(W.shape[0], dtype=X.dtype)
+    return torch.func.grad(weighted, argnums=(0, 1, 2))(X, W, b)
+
+
 # --- Exercise 2: softmax_backward -----------------------------------------------------
 
 
@@ -60,6 +73,15 @@ def softmax_autograd(P, grad_P):
     S = P.log().clone().requires_grad_(True)
     torch.softmax(S, dim=1).backward(grad_P)
     return S.grad
+
+
+def softmax_enable_grad(P, grad_P):
+    with torch.enable_grad():
+        return softmax_autograd(P, grad_P)
+
+
+def softmax_func_grad(P, grad_P):
+    return torch.func.grad(lambda S: (torch.softmax(S, dim=1) * grad_P).sum())(P.log())
 
 
 # --- Exercise 3: relu_mlp_backward ----------------------------------------------------
@@ -108,6 +130,19 @@ def mlp_autograd(X, y, W1, b1, W2, b2):
                            + leaves[3], y)
     loss.backward()
     return loss, dict(zip(("W1", "b1", "W2", "b2"), (p.grad for p in leaves)))
+
+
+def mlp_enable_grad(*args):
+    with torch.enable_grad():
+        return mlp_autograd(*args)
+
+
+def mlp_func_grad(X, y, W1, b1, W2, b2):
+    def loss(W1, b1, W2, b2):
+        return F.cross_entropy(torch.relu(X @ W1.T + b1) @ W2.T + b2, y)
+
+    grads, value = torch.func.grad_and_value(loss, argnums=(0, 1, 2, 3))(W1, b1, W2, b2)
+    return value, dict(zip(("W1", "b1", "W2", "b2"), grads))
 
 
 # --- Exercise 4: central_difference ---------------------------------------------------
@@ -164,6 +199,15 @@ def central_never_undone(f, x, eps):
 def central_autograd(f, x, eps):
     leaf = x.clone().requires_grad_(True)
     return torch.autograd.grad(f(leaf), leaf)[0]
+
+
+def central_enable_grad(f, x, eps):
+    with torch.enable_grad():
+        return central_autograd(f, x, eps)
+
+
+def central_func_grad(f, x, eps):
+    return torch.func.grad(f)(x)
 
 
 # --- Exercise 5: engine_extension -------------------------------------------------------
@@ -402,6 +446,8 @@ CORRECT = {
 MUTANTS = {
     "linear_backward": {
         "uses autograd": linear_autograd,
+        "autograd under torch.enable_grad()": linear_enable_grad,
+        "torch.func.grad": linear_func_grad,
         "bias gradient is a mean": lambda X, W, g: (g @ W, g.T @ X, g.mean(0)),
         "weight gradient divided by n": lambda X, W, g: (g @ W, g.T @ X / len(X), g.sum(0)),
         "weight gradient transposed (X.T @ grad_out)": lambda X, W, g: (g @ W, X.T @ g,
@@ -412,6 +458,8 @@ MUTANTS = {
     },
     "softmax_backward": {
         "uses autograd": softmax_autograd,
+        "autograd under torch.enable_grad()": softmax_enable_grad,
+        "torch.func.grad": softmax_func_grad,
         "diagonal of the Jacobian only": lambda P, g: P * (1 - P) * g,
         "sum term without its factor p": lambda P, g: P * g - (g * P).sum(1, keepdim=True),
         "sum over the batch": lambda P, g: P * (g - (g * P).sum(0, keepdim=True)),
@@ -428,6 +476,8 @@ MUTANTS = {
         "forgets b2": lambda *a: (mlp_ok(*a)[0], {k: v for k, v in mlp_ok(*a)[1].items()
                                                   if k != "b2"}),
         "uses autograd": mlp_autograd,
+        "autograd under torch.enable_grad()": mlp_enable_grad,
+        "torch.func.grad": mlp_func_grad,
     },
     "central_difference": {
         "one-sided difference": lambda f, x, eps: central_ok(f, x, eps, one_sided=True),
@@ -436,6 +486,8 @@ MUTANTS = {
         "nudges x in place and never undoes it": central_never_undone,
         "returns zeros": lambda f, x, eps: torch.zeros_like(x),
         "uses autograd": central_autograd,
+        "autograd under torch.enable_grad()": central_enable_grad,
+        "torch.func.grad": central_func_grad,
     },
     "engine_extension": {
         "relu passes the gradient for negative inputs":
