@@ -138,38 +138,91 @@ def shuffled_wrong_weights(X, t, epochs, gen):
     return w * 0.5, b, per_epoch
 
 
-# --- Exercise 6: xor_from_perceptrons ----------------------------------------------------
+# --- Exercise 6: xor_weights -------------------------------------------------------------
+
+
+def xor_or_nand_and():
+    """OR and NAND, then AND: W_hidden (2, 2) in nn.Linear's convention."""
+    W_hidden = torch.tensor([[1.0, 1.0], [-1.0, -1.0]])
+    return W_hidden, torch.tensor([-0.5, 1.5]), torch.tensor([1.0, 1.0]), -1.5
+
+
+def xor_two_and_nots():
+    """(x1 and not x2), (x2 and not x1), then OR."""
+    W_hidden = torch.tensor([[1.0, -1.0], [-1.0, 1.0]])
+    return W_hidden, torch.tensor([-0.5, -0.5]), torch.tensor([1.0, 1.0]), torch.tensor(-0.5)
+
+
+def xor_or_minus_and():
+    """OR and AND, then 'OR and not AND': h1 - h2 - 0.5 >= 0."""
+    return (torch.tensor([[1.0, 1.0], [1.0, 1.0]]), torch.tensor([-0.5, -1.5]),
+            torch.tensor([1.0, -1.0]), -0.5)
+
+
+def xor_integers():
+    """Every weight doubled, so that integer tensors suffice."""
+    return (torch.tensor([[2, 2], [-2, -2]]), torch.tensor([-1, 3]), torch.tensor([2, 2]),
+            -3)
+
+
+def xor_linear_shapes():
+    """The output layer in nn.Linear's shapes: w_out (1, 2), b_out (1,)."""
+    W_hidden, b_hidden, _, _ = xor_or_nand_and()
+    return W_hidden, b_hidden, torch.tensor([[1.0, 1.0]]), torch.tensor([-1.5])
 
 
 def step(z):
     return (z >= 0).to(z.dtype)
 
 
-def xor_or_nand_and(X):
-    h1 = step(X @ torch.tensor([1.0, 1.0], dtype=X.dtype) - 0.5)
-    h2 = step(X @ torch.tensor([-1.0, -1.0], dtype=X.dtype) + 1.5)
-    return step(h1 + h2 - 1.5)
+def sigmoid_product(X):
+    """A thresholded product of two sigmoids: no step units, and not the weights asked for."""
+    s = X.sum(dim=1)
+    return (torch.sigmoid(10 * (s - 0.5)) * torch.sigmoid(10 * (1.5 - s)) > 0.5).float()
 
 
-def xor_two_ands(X):
-    """(x1 and not x2) or (x2 and not x1), as a layer in nn.Linear's convention."""
-    W = torch.tensor([[1.0, -1.0], [-1.0, 1.0]], dtype=X.dtype)  # (2, 2)
-    h = step(X @ W.T - 0.5)  # (n, 2)
-    return step(h.sum(dim=1) - 0.5).bool()
+CORRECT_XOR = {
+    "OR and NAND, then AND": xor_or_nand_and,
+    "two AND-NOT units, then OR, a 0-D tensor b_out": xor_two_and_nots,
+    "OR and AND, then OR and not AND": xor_or_minus_and,
+    "integer tensors": xor_integers,
+    "float64 tensors": lambda: tuple(torch.as_tensor(v, dtype=torch.float64)
+                                     for v in xor_or_nand_and()),
+    "Python lists and a float": lambda: ([[1, 1], [-1, -1]], [-0.5, 1.5], [1, 1], -1.5),
+    "NumPy arrays and a NumPy float": lambda: (np.array([[1.0, 1.0], [-1.0, -1.0]]),
+                                               np.array([-0.5, 1.5]), np.ones(2),
+                                               np.float64(-1.5)),
+    "the output layer in nn.Linear's shapes (1, 2) and (1,)": xor_linear_shapes,
+}
 
-
-def xor_integer_output(X):
-    return xor_or_nand_and(X).long()
-
-
-def single_perceptron(X):
-    return step(X @ torch.tensor([1.0, 1.0], dtype=X.dtype) - 0.5)  # OR
-
-
-def lines_too_close(X):
-    h1 = step(X.sum(dim=1) - 0.05)
-    h2 = step(1.95 - X.sum(dim=1))
-    return step(h1 + h2 - 1.5)
+MUTANTS_XOR = {
+    # answers to the first edition's exercise, functions of X with no step units: the
+    # check now asks for the weights and builds the network itself
+    "compares the rounded inputs, no step units": lambda X: (
+        X.round()[:, 0] != X.round()[:, 1]).float(),
+    "thresholds |x1 - x2|, no step units": lambda X: ((X[:, 0] - X[:, 1]).abs()
+                                                       > 0.5).float(),
+    "a thresholded product of two sigmoids": sigmoid_product,
+    "one perceptron (OR), the second unit unused": lambda: (
+        torch.tensor([[1.0, 1.0], [0.0, 0.0]]), torch.tensor([-0.5, 0.0]),
+        torch.tensor([1.0, 0.0]), -0.5),
+    "AND, not XOR": lambda: (torch.tensor([[1.0, 1.0], [1.0, 1.0]]),
+                             torch.tensor([-1.5, -1.5]), torch.tensor([1.0, 1.0]), -1.5),
+    "lines too close to the corners": lambda: (
+        torch.tensor([[1.0, 1.0], [-1.0, -1.0]]), torch.tensor([-0.05, 1.95]),
+        torch.tensor([1.0, 1.0]), -1.5),
+    "W_hidden with one column per hidden unit (X @ W)": lambda: (
+        torch.tensor([[1.0, -1.0], [1.0, -1.0]]), torch.tensor([-0.5, 1.5]),
+        torch.tensor([1.0, 1.0]), -1.5),
+    "output bias of the wrong sign": lambda: (*xor_or_nand_and()[:3], 1.5),
+    "returns the outputs, not the weights": lambda: torch.tensor([0.0, 1.0, 1.0, 0.0]),
+    "b_hidden as a (2, 1) column": lambda: (xor_or_nand_and()[0],
+                                            torch.tensor([[-0.5], [1.5]]),
+                                            *xor_or_nand_and()[2:]),
+    "infinite weights": lambda: (torch.tensor([[1.0, 1.0], [-1.0, -1.0]]),
+                                 torch.tensor([-0.5, 1.5]), torch.tensor([1.0, 1.0]),
+                                 -float("inf")),
+}
 
 
 CORRECT = {
@@ -206,11 +259,7 @@ CORRECT = {
         "the chapter's float32 code, shuffled": shuffled_chapter_float32,
         "float64 weights only": lambda X, t, e, g: shuffled(X, t, e, g, dtype=torch.float64),
     },
-    "xor_from_perceptrons": {
-        "OR and NAND, then AND": xor_or_nand_and,
-        "two AND-NOT units, then OR, booleans": xor_two_ands,
-        "integer output": xor_integer_output,
-    },
+    "xor_weights": CORRECT_XOR,
 }
 
 MUTANTS = {
@@ -252,12 +301,5 @@ MUTANTS = {
         "row order": lambda X, t, e, g: shuffled(X, t, e, g, source="rows"),
         "weights that do not match": shuffled_wrong_weights,
     },
-    "xor_from_perceptrons": {
-        "one perceptron (OR)": single_perceptron,
-        "AND of the inputs": lambda X: step(X.sum(dim=1) - 1.5),
-        "lines too close to the corners": lines_too_close,
-        "compares the inputs, no step units": lambda X: (X[:, 0] != X[:, 1]).float(),
-        "an (n, 1) column": lambda X: xor_or_nand_and(X)[:, None],
-        "probabilities, not a step": lambda X: torch.sigmoid(X.sum(dim=1) - 1.0),
-    },
+    "xor_weights": MUTANTS_XOR,
 }

@@ -20,7 +20,7 @@ from .. import data
 from ._common import CheckFailed, callable_, fail, ok, require, run, tensor_like, whole_number
 
 __all__ = ["count_mistakes", "folded_margin", "train_folded", "train_shuffled",
-           "xor_from_perceptrons"]
+           "xor_weights"]
 
 
 def _grid_blobs(n: int, seed: int, shift: float = 0.0):
@@ -275,28 +275,77 @@ def train_shuffled(fn) -> None:
 
 # --- Exercise 6: XOR from three perceptrons ----------------------------------------------
 
-def xor_from_perceptrons(fn) -> None:
-    """Check ``xor_from_perceptrons(X)``: XOR of each row of X (n, 2), robust near corners."""
+_XOR_PARTS = [("W_hidden", [(2, 2)], "shape (2, 2), one row per hidden unit"),
+              ("b_hidden", [(2,)], "shape (2,)"),
+              ("w_out", [(2,), (1, 2)], "shape (2,)"),
+              ("b_out", [(), (1,)], "one number")]
+
+
+def _xor_parts(out):
+    """The four weights as float64 tensors (W (2, 2), b (2,), w_out (2,), b_out ())."""
+    require(isinstance(out, (tuple, list)) and len(out) == 4,
+            "return the four weights (W_hidden, b_hidden, w_out, b_out); the check builds "
+            "the network from them.")
+    parts = []
+    for value, (name, shapes, expected) in zip(out, _XOR_PARTS):
+        try:
+            tensor = torch.as_tensor(value).detach().to(torch.float64)
+        except (TypeError, ValueError, RuntimeError):
+            tensor = None
+        require(tensor is not None, f"{name} should be numbers (a tensor, a list or a "
+                f"float), not a {type(value).__name__}.")
+        require(tuple(tensor.shape) in shapes, f"{name} has shape {tuple(tensor.shape)}: "
+                f"expected {expected}.")
+        parts.append(tensor.reshape(shapes[0]))
+    return parts
+
+
+def _step64(z: torch.Tensor) -> torch.Tensor:
+    return (z >= 0).to(torch.float64)
+
+
+def _network(X, W, b, w_out, b_out, transposed=False):
+    """step(step(X @ W.T + b) @ w_out + b_out) for X (n, 2) -> (n,)."""
+    h = _step64(X @ (W if transposed else W.T) + b)  # (n, 2) @ (2, 2) -> (n, 2)
+    return _step64(h @ w_out + b_out)  # (n, 2) @ (2,) -> (n,)
+
+
+def xor_weights(fn) -> None:
+    """Check ``xor_weights()`` -> ``(W_hidden, b_hidden, w_out, b_out)``: the check builds
+    the network step(step(X @ W_hidden.T + b_hidden) @ w_out + b_out) and tries it on the
+    corners of the unit square and near them."""
     callable_(fn)
-    corners = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    out = run(fn, what="xor_weights()",
+              hint="xor_weights() takes no argument and returns the four weights "
+                   "(W_hidden, b_hidden, w_out, b_out); the check builds the network "
+                   "from them.")
+    W, b, w_out, b_out = _xor_parts(out)
+    require(bool(torch.isfinite(torch.cat([W.ravel(), b, w_out, b_out.reshape(1)])).all()),
+            "every weight must be a finite number.")
+    corners = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
+                           dtype=torch.float64)
+    box = torch.tensor([[-0.1, -0.1], [-0.1, 0.1], [0.1, -0.1], [0.1, 0.1]],
+                       dtype=torch.float64)
     gen = torch.Generator().manual_seed(0)
-    near = corners.repeat(5, 1) + (torch.rand(20, 2, generator=gen) * 0.2 - 0.1)
-    cases = [(corners, "the four corners"), (corners.flip(0), "the corners in reverse order"),
-             (near, "20 points within 0.1 of a corner in each coordinate")]
-    for X, what in cases:
-        for dtype in (torch.float32, torch.float64):
-            expected = (X.round()[:, 0] != X.round()[:, 1]).double()  # XOR of the corner
-            out = run(fn, X.to(dtype), what=f"{what} ({dtype})",
-                      hint="each unit is step(X @ w + b); the output unit looks at the two "
-                           "hidden outputs, not at X.")
-            require(isinstance(out, torch.Tensor),
-                    f"return a tensor of shape ({len(X)},), not a {type(out).__name__}.")
-            value = tensor_like(out, expected, "the output")
-            require(bool(((value == 0) | (value == 1)).all()),
-                    "the output unit ends with a step: return 0s and 1s.", what)
-            wrong = int((value != expected).sum())
-            require(wrong == 0,
-                    f"{wrong} of {len(X)} outputs differ from XOR. Which two linearly "
-                    "separable gates does XOR combine, and which gate combines them? Put "
-                    "each line midway between the corners it separates.", f"{what} ({dtype})")
-    ok("xor_from_perceptrons: XOR on the corners and near them, in both dtypes.")
+    inside = torch.rand(20, 2, generator=gen, dtype=torch.float64) * 0.2 - 0.1
+    near = torch.cat([(corners[:, None, :] + box).reshape(16, 2),
+                      corners.repeat(5, 1) + inside])
+    for X, what in [(corners, "the four corners"),
+                    (near, "36 points within 0.1 of a corner in each coordinate")]:
+        expected = (X.round()[:, 0] != X.round()[:, 1]).to(torch.float64)  # XOR of the corner
+        wrong = int((_network(X, W, b, w_out, b_out) != expected).sum())
+        if wrong == 0:
+            continue
+        swapped = _network(X, W, b, w_out, b_out, transposed=True)
+        require(not torch.equal(swapped, expected),
+                "W_hidden has one row per hidden unit, as in torch.nn.Linear: the layer "
+                "computes X @ W_hidden.T + b_hidden. Yours works only as X @ W_hidden.",
+                what)
+        verb = "gets" if wrong == 1 else "get"
+        if X is corners:
+            fail(f"{wrong} of the 4 corners {verb} the wrong output. Which two linearly "
+                 "separable gates does XOR combine, and which gate combines them?", what)
+        fail(f"{wrong} of {len(X)} points near the corners {verb} the wrong output: a line "
+             "passes too close to a corner. Put each line midway between the corners it "
+             "separates.", what)
+    ok("xor_weights: XOR on the corners and on 36 points near them.")
