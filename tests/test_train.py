@@ -286,3 +286,49 @@ def test_an_early_stopped_bar_ends_complete_at_its_epoch_and_shows_the_loss(moon
     (bar,) = bars
     assert bar.closed and bar.n == bar.total == len(history["train_loss"]) < 200
     assert set(bar.postfix) == {"train_loss", "val_loss"}
+
+
+def test_a_run_resumed_after_its_early_stop_trains_no_further(moons, tmp_path):
+    train_data, val_data = moons
+
+    def run(checkpoint, resume=False):
+        model = make_model(dropout=0.3)
+        opt = torch.optim.SGD(model.parameters(), lr=2.0, momentum=0.5)
+        history = train.fit(model, torch.nn.CrossEntropyLoss(), opt, train_data, val_data,
+                            epochs=200, patience=3, checkpoint=checkpoint, resume=resume)
+        return model, history
+
+    path = tmp_path / "ckpt.pt"
+    full, full_history = run(path)
+    assert len(full_history["val_loss"]) < 200
+    again, again_history = run(path, resume=True)
+    assert again_history == full_history
+    assert all(torch.equal(p, q) for p, q in zip(full.parameters(), again.parameters()))
+    assert not (tmp_path / "ckpt.pt.tmp").exists(), "checkpoints are written atomically"
+
+
+def test_a_last_batch_of_one_with_batch_norm_is_refused_before_training():
+    model = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4),
+                                torch.nn.Linear(4, 2))
+    X, y = torch.randn(33, 2), torch.zeros(33, dtype=torch.long)
+    with pytest.raises(ValueError, match="last batch of one sample"):
+        train.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                  (X, y), batch_size=16)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fit_resumed_on_cuda_matches_uninterrupted_run_with_dropout(moons, tmp_path):
+    train_data, val_data = moons
+
+    def run(epochs, checkpoint=None, resume=False):
+        model = make_model(dropout=0.3).cuda()
+        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        history = train.fit(model, torch.nn.CrossEntropyLoss(), opt, train_data, val_data,
+                            epochs=epochs, checkpoint=checkpoint, resume=resume)
+        return model, history
+
+    full, full_history = run(6)
+    run(3, checkpoint=tmp_path / "ckpt.pt")
+    resumed, resumed_history = run(6, checkpoint=tmp_path / "ckpt.pt", resume=True)
+    assert resumed_history == full_history
+    assert all(torch.equal(p, q) for p, q in zip(full.parameters(), resumed.parameters()))

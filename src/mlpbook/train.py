@@ -12,10 +12,10 @@ the same model (same initial weights), data and arguments give the same weights,
 whatever the global random state was, and different seeds share no epoch's order. A run
 resumed from a checkpoint ends with exactly the weights of an uninterrupted run, on
 the CPU and on CUDA. What is not: the same arguments on another device or PyTorch
-version, or with another number of threads where a model's sums depend on it
-(``torch.use_deterministic_algorithms`` covers part of that); randomness drawn from
-NumPy or Python's ``random`` inside the model; and the initial weights, which the caller
-creates before ``fit``.
+version, or with another number of threads where a model's sums depend on it; CUDA
+kernels that are not deterministic (``torch.use_deterministic_algorithms`` covers part
+of that); randomness drawn from NumPy or Python's ``random`` inside the model; and the
+initial weights, which the caller creates before ``fit``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -149,17 +150,20 @@ def fit(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimi
     - ``val = (X_val, y_val)`` adds ``val_loss`` and ``val_<metric>`` entries.
     - ``patience``: stop when ``val_loss`` has not improved for that many
       epochs, then restore the weights of the best epoch.
-    - ``scheduler``: stepped once per epoch; a ``ReduceLROnPlateau`` is stepped with
-      ``val_loss`` (``train_loss`` without ``val``).
-    - ``checkpoint``: a file written after every epoch with the model,
+    - ``scheduler``: stepped once per epoch, so a schedule meant to be stepped every
+      batch (``OneCycleLR``, a warm-up) must count in epochs here (e.g.
+      ``total_steps=epochs``) or needs a loop of your own; a ``ReduceLROnPlateau`` is
+      stepped with ``val_loss`` (``train_loss`` without ``val``).
+    - ``checkpoint``: a file written (atomically) after every epoch with the model,
       optimiser, scheduler and history; its folder must exist. With ``resume=True``
       training continues from it, and ends with exactly the weights of an
-      uninterrupted run.
+      uninterrupted run; a run that had already stopped early trains no further.
     - ``progress``: a bar over epochs showing the latest losses; off by default when
       ``utils.is_static()``. Pass ``progress=False`` when a cell trains many models.
 
     Errors in the arguments (a model without parameters, inputs whose width does not
-    fit the model, a checkpoint folder that does not exist) are raised before training.
+    fit the model, a checkpoint folder that does not exist, a last batch of one sample
+    for a model with batch normalisation) are raised before training.
 
     Returns a dict of lists, one value per epoch: ``train_loss``,
     ``train_<metric>`` and, with ``val``, ``val_loss`` and ``val_<metric>``.
@@ -180,15 +184,17 @@ def fit(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimi
         raise ValueError(f"checkpoint: expected a path in an existing folder, received "
                          f"{str(checkpoint)!r} (create {str(Path(checkpoint).parent)!r} first)")
     _check_fits(model, X, "train", device)
+    _check_last_batch(model, len(X), batch_size)
     if val is not None:
         _check_fits(model, val[0], "val", device)
     metrics = dict(metrics or {})
     state = _State(history={}, epoch=0)
     if resume and Path(checkpoint).exists():
-        state = _load(checkpoint, model, optimizer, scheduler)
+        state = _load(checkpoint, model, optimizer, scheduler, device)
     show = (not utils.is_static()) if progress is None else progress
-    with _Progress(state.epoch, epochs, show) as bar:
-        for epoch in range(state.epoch, epochs):
+    start = epochs if state.stopped else state.epoch
+    with _Progress(state.epoch, epochs, show and not state.stopped) as bar:
+        for epoch in range(start, epochs):
             with _seeded(epoch_seed(seed, epoch), device) as generator:
                 row = _train_epoch(model, loss_fn, optimizer, X, y, batch_size, generator,
                                    metrics, device)
@@ -201,6 +207,7 @@ def fit(model: torch.nn.Module, loss_fn: Callable, optimizer: torch.optim.Optimi
             state.epoch = epoch + 1
             bar.update(row)
             stop = patience is not None and state.track(model, row["val_loss"], patience)
+            state.stopped = stop
             if checkpoint is not None:
                 _save(checkpoint, state, model, optimizer, scheduler)
             if stop:
@@ -221,14 +228,31 @@ def _check_fits(model, X, name: str, device) -> None:
                          f"{tuple(X.shape)} (one row is {tuple(X.shape[1:])}): {first}") from None
 
 
+def _check_last_batch(model, n: int, batch_size: int) -> None:
+    norms = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d, torch.nn.BatchNorm3d)
+    if n % batch_size == 1 and any(isinstance(m, norms) for m in model.modules()):
+        raise ValueError(f"batch_size: {n} training rows in batches of {batch_size} leave a "
+                         "last batch of one sample, which batch normalisation cannot "
+                         "normalise; choose a batch_size for which n % batch_size != 1")
+
+
 @contextlib.contextmanager
 def _seeded(seed: int, device: torch.device):
-    """A generator for the batch order, and PyTorch's global generators (CPU, and the
-    model's CUDA device) seeded alike for the model's own randomness; the global state is
-    restored afterwards."""
-    devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+    """A generator for the batch order, and the generators the model draws from (the
+    CPU's, and the model's own CUDA or MPS device's) seeded alike; exactly those are
+    forked, so the global state is as it was afterwards."""
+    devices, device_type = [], "cuda"
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else torch.cuda.current_device()]
+    elif device.type == "mps":
+        devices, device_type = [0], "mps"
+    with torch.random.fork_rng(devices=devices, device_type=device_type):
+        torch.random.default_generator.manual_seed(seed)
+        if device.type == "cuda":
+            with torch.cuda.device(devices[0]):
+                torch.cuda.manual_seed(seed)
+        elif device.type == "mps":
+            torch.mps.manual_seed(seed)
         yield torch.Generator().manual_seed(seed)
 
 
@@ -290,8 +314,9 @@ def _train_epoch(model, loss_fn, optimizer, X, y, batch_size, generator, metrics
 class _State:
     """What a checkpoint holds besides the model and optimiser."""
 
-    def __init__(self, history, epoch, best_loss=math.inf, wait=0, best_weights=None):
-        self.history, self.epoch = history, epoch
+    def __init__(self, history, epoch, best_loss=math.inf, wait=0, best_weights=None,
+                 stopped=False):
+        self.history, self.epoch, self.stopped = history, epoch, stopped
         self.best_loss, self.wait, self.best_weights = best_loss, wait, best_weights
 
     def track(self, model, val_loss: float, patience: int) -> bool:
@@ -306,7 +331,10 @@ class _State:
 
 def _save(path, state, model, optimizer, scheduler):
     """Everything a resumed run needs. No random state: each epoch reseeds its generators
-    from ``epoch_seed``, so the state at an epoch's start is known without saving it."""
+    from ``epoch_seed``, so the state at an epoch's start is known without saving it.
+    Written to a temporary file first and then renamed, so that an interruption never
+    leaves a half-written checkpoint."""
+    temporary = Path(f"{path}.tmp")
     torch.save({
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -316,14 +344,16 @@ def _save(path, state, model, optimizer, scheduler):
         "best_loss": state.best_loss,
         "wait": state.wait,
         "best_weights": state.best_weights,
-    }, path)
+        "stopped": state.stopped,
+    }, temporary)
+    os.replace(temporary, path)
 
 
-def _load(path, model, optimizer, scheduler) -> _State:
-    saved = torch.load(path, weights_only=True)
+def _load(path, model, optimizer, scheduler, device) -> _State:
+    saved = torch.load(path, weights_only=True, map_location=device)
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     if scheduler is not None and saved["scheduler"] is not None:
         scheduler.load_state_dict(saved["scheduler"])
     return _State(saved["history"], saved["epoch"], saved["best_loss"], saved["wait"],
-                  saved["best_weights"])
+                  saved["best_weights"], saved.get("stopped", False))
