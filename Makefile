@@ -14,10 +14,10 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # made small PyTorch models 7-14 times slower (measured); on an idle one it costs nothing.
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: help book book-student test lint unit nbval notebooks build-check pdf browser web-assets execute exercises jupyter lab bench nbgrader clean
+.PHONY: help book book-student test lint unit nbval notebooks build-check pdf browser web-assets execute exercises jupyter jupyter-branch lab colab-image bench nbgrader clean
 
 help:
-	@echo "make book | test | pdf | browser | execute | exercises | lab | bench | book-student | jupyter | nbgrader | clean"
+	@echo "make book | test | pdf | browser | execute | exercises | lab | bench | book-student | jupyter | jupyter-branch | colab-image | nbgrader | clean"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -52,8 +52,9 @@ nbval: $(STAMP)
 	  -n 2 --dist loadscope -q -p no:cacheprovider
 
 # Papermill runs: exercises fail only in their stubs; chapters run with another SEED
-# and their smallest settings.
-notebooks: $(STAMP)
+# and their smallest settings. Also two chapters on a simulated Colab (tests/test_colab.py),
+# which needs the Colab image.
+notebooks: $(STAMP) colab-image
 	OMP_NUM_THREADS=1 $(VPY) -m pytest tests -m "slow and not browser" -n 2 -q
 
 build-check: $(STAMP)
@@ -80,6 +81,10 @@ browser: $(STAMP) web-assets
 	@test -f _build/pdf/book.pdf || { echo "make browser: _build/pdf/book.pdf is missing; run make pdf first" >&2; exit 1; }
 	@test -x /usr/bin/chromium || { echo "make browser: /usr/bin/chromium is missing; apt-get install -y chromium" >&2; exit 1; }
 	OMP_NUM_THREADS=1 $(VPY) -m pytest tests/test_book.py -m browser -n 2 -q -p no:cacheprovider
+	@# The launch links of _build/html open the Jupyter edition; the edition in a real
+	@# JupyterLab (tests/test_jupyterlab.py: one server, one browser, so no xdist).
+	OMP_NUM_THREADS=1 $(VPY) -m pytest tests/test_launch_links.py tests/test_jupyterlab.py \
+	  -m browser -p no:xdist -q -p no:cacheprovider
 
 # Local copies of the scripts the pages load from CDNs (MathJax, require.js, the widget
 # manager), from their npm packages, for the browser tests. Needs npm.
@@ -111,6 +116,18 @@ exercises: $(STAMP)
 # as any Jupyter front end renders them (tools/jupyter_edition.py).
 jupyter: $(STAMP)
 	$(VPY) tools/jupyter_edition.py
+
+# The tree of the branch that the book's Colab and Binder links open (_config.yml's
+# launch_buttons.branch): the edition, binder/ and the helper package. The Pages workflow
+# publishes it (tools/edition_branch.py publish).
+jupyter-branch: jupyter
+	$(VPY) tools/edition_branch.py build --edition _build/jupyter
+
+# The "Colab image" for tests/test_colab.py, once, in .colab/ (tools/colab_image.py):
+# Python 3.12 with Colab's preinstalled packages (torch's CUDA build from PyPI: about
+# 3.5 GB to download) and the wheels that the notebooks' first cell installs.
+colab-image: $(STAMP)
+	$(VPY) tools/colab_image.py
 
 # JupyterLab on the edition, with the interactive widgets switched on.
 lab: jupyter

@@ -30,7 +30,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "student"
-COPY = ("_config.yml", "book", "notebooks", "exercises", "tools/bookext.py")
+# tools/jupyter_edition.py (with nbtools.py) turns the notebooks that pages download
+# into the Jupyter edition (bookext.write_edition_sources).
+COPY = ("_config.yml", "book", "notebooks", "exercises", "tools/__init__.py",
+        "tools/bookext.py", "tools/nbtools.py", "tools/jupyter_edition.py")
 NOT_IN_EDITION = "(not in this edition)"
 # [text](../solutions/01_perceptron.ipynb), [text](solutions/x.md#anchor), <../solutions/...>
 SOLUTION_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?:\.\./|\./)*solutions/[^)\s]*\)")
