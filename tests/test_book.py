@@ -437,8 +437,9 @@ def test_chapter_page_has_colab_binder_and_download_buttons(page):
     html = (HTML / f"{page['doc']}.html").read_text(encoding="utf-8")
     path = f"{page['doc']}.ipynb"
     repo = REPOSITORY.removeprefix("https://github.com/")
-    assert f"/github/{repo}/blob/{CONFIG['repository']['branch']}/{path}" in html  # Colab
-    assert f"/v2/gh/{repo}/{CONFIG['repository']['branch']}?urlpath=lab/tree/{path}" in html
+    edition = CONFIG["launch_buttons"]["branch"]  # the Jupyter edition's branch (issue 14)
+    assert f"/github/{repo}/blob/{edition}/{path}" in html  # Colab
+    assert f"/v2/gh/{repo}/{edition}?urlpath=lab/tree/{path}" in html
     assert f"_sources/{path}" in html  # the download button
     assert f'href="{REPOSITORY}"' in html  # the repository button
 

@@ -90,7 +90,8 @@ def test_theme_launch_buttons_are_rebuilt_for_the_edition_and_other_buttons_kept
     bookext.launch_the_edition(app, "notebooks/01_x", "page.html", context, None)
     binder, colab = context["header_buttons"][0]["buttons"]
     assert colab["url"] == theme.replace(f"/blob/{SOURCE_BRANCH}/", f"/blob/{EDITION_BRANCH}/")
-    assert binder["url"].startswith(f"{BINDER}/v2/gh/{REPO}/{EDITION_BRANCH}?labpath=")
+    assert binder["url"] == (f"{BINDER}/v2/gh/{REPO}/{EDITION_BRANCH}"
+                             "?urlpath=lab/tree/notebooks/01_x.ipynb")
     assert context["header_buttons"][1]["buttons"] == [edit]
 
 
@@ -310,7 +311,7 @@ def test_every_notebook_page_launches_the_edition_and_edits_the_source(html):
     for doc, page in pages:
         found = links(page)
         colab = f"{COLAB}/github/{REPO}/blob/{EDITION_BRANCH}/{doc}.ipynb"
-        binder = f"{BINDER}/v2/gh/{REPO}/{EDITION_BRANCH}?labpath={doc}.ipynb"
+        binder = f"{BINDER}/v2/gh/{REPO}/{EDITION_BRANCH}?urlpath=lab/tree/{doc}.ipynb"
         assert sorted(found["launch"]) == sorted([binder, colab]), (doc, found["launch"])
         assert found["repository"] == [REPOSITORY], doc
         assert len(found["edit"]) == 1 and found["edit"][0].startswith(

@@ -157,8 +157,9 @@ def launch_the_edition(app: Sphinx, pagename, templatename, context, doctree) ->
     """Point the theme's Colab and Binder buttons at the edition, as the roles do.
 
     sphinx-book-theme builds them from ``repository.branch``, the branch the repository
-    and "suggest an edit" buttons must keep; this rebuilds the two launch addresses with
-    :func:`colab_url` and :func:`binder_url`, for the same notebook.
+    and "suggest an edit" buttons must keep; this rebuilds the two launch addresses for the
+    same notebook on the edition's branch (:func:`_repository`): Colab's with
+    :func:`colab_url`, Binder's in the theme's form (``?urlpath=lab/tree/<path>``).
     """
     groups = [b for b in context.get("header_buttons", []) if b.get("label") == "launch-buttons"]
     if not groups:
@@ -167,11 +168,17 @@ def launch_the_edition(app: Sphinx, pagename, templatename, context, doctree) ->
     path = source.with_suffix(".ipynb").relative_to(app.srcdir).as_posix()
     book = app.config.html_theme_options.get("path_to_docs", "").strip("/")
     path = f"{book}/{path}" if book else path
-    build = {"Colab": colab_url, "Binder": binder_url}
+    repo, branch = _repository(app)
+    ui = {"classic": "tree"}.get(app.config.html_theme_options.get("launch_buttons", {}).get(
+        "notebook_interface"), "lab/tree")
+    # Binder as the theme writes it (the notebook in the configured interface).
+    build = {"Colab": lambda: colab_url(app, path)[0],
+             "Binder": lambda: f"{_launch(app, 'binderhub_url')}/v2/gh/{repo}/{branch}"
+                               f"?urlpath={ui}/{path}"}
     for group in groups:
         for button in group.get("buttons", []):
             if button.get("text") in build:
-                button["url"] = build[button["text"]](app, path)[0]
+                button["url"] = build[button["text"]]()
 
 
 def write_edition_sources(app: Sphinx, exception) -> None:
