@@ -11,7 +11,8 @@ that needs the extra:
    the first cell installs), in which ``google.colab`` is imported at kernel start, as on
    Colab, so that the first cell's condition holds;
 2. the first cell, untouched but for its git address, which points at this clone of the
-   repository (``git+file://``), with pip offline (``--no-index``, the image's wheels);
+   repository (``git+file://``: pip installs its committed HEAD), with pip offline
+   (``--no-index``, the image's wheels);
 3. the chapter at its smoke settings, in an empty working directory, as Colab's /content.
 
 The static test says which chapters need the extra: exactly those whose code uses a
