@@ -1,6 +1,7 @@
 """Chapter 6 checks: the correct answers each accepts and the mistakes each rejects."""
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -157,11 +158,27 @@ def evaluate_always_train_after(model, loss_fn, loader):
     return out
 
 
+def evaluate_grad_left_off(model, loss_fn, loader):
+    """Switches autograd off for good: every later backward() in the session fails."""
+    torch.set_grad_enabled(False)
+    was_training = model.training
+    model.eval()
+    total, correct, count = 0.0, 0, 0
+    for xb, yb in loader:
+        logits = model(xb)
+        total += loss_fn(logits, yb).item() * len(yb)
+        correct += (logits.argmax(dim=1) == yb).sum().item()
+        count += len(yb)
+    model.train(was_training)
+    return total / count, correct / count
+
+
 # --- Exercise 5: the debugged training epoch -----------------------------------------
 
 
 def epoch_ok(model, loss_fn, optimizer, loader, *, train_mode=True, zero_grad=True,
-             softmax_dim=None, item=True, weighted=True, zero_after_backward=False):
+             softmax_dim=None, item=True, weighted=True, zero_after_backward=False,
+             to_number=None):
     if train_mode:
         model.train()
     total, count, losses = 0.0, 0, []
@@ -179,7 +196,8 @@ def epoch_ok(model, loss_fn, optimizer, loader, *, train_mode=True, zero_grad=Tr
         losses.append(loss.item())
         total = total + (loss.item() if item else loss) * len(yb)
         count += len(yb)
-    return total / count if weighted else sum(losses) / len(losses)
+    mean = total / count if weighted else sum(losses) / len(losses)
+    return to_number(mean) if to_number is not None else mean
 
 
 def epoch_model_zero_grad_and_log_softmax(model, loss_fn, optimizer, loader):
@@ -196,6 +214,43 @@ def epoch_model_zero_grad_and_log_softmax(model, loss_fn, optimizer, loader):
     return total / len(loader.dataset)
 
 
+def quietly(convert):
+    """``convert`` without PyTorch's warning about a tensor that requires a gradient
+    (the tests turn warnings into errors; the check must name the mistake itself)."""
+    def converted(value):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return convert(value)
+    return converted
+
+
+def epoch_detached(model, loss_fn, optimizer, loader):
+    """Adds up detached loss tensors (no graph), a number at the end: also fine."""
+    model.train()
+    total = torch.zeros(())
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * len(yb)
+    return (total / len(loader.dataset)).item()
+
+
+def epoch_counts_first(model, loss_fn, optimizer, loader):
+    """Reads the loader once to count the samples, then trains."""
+    n = sum(len(yb) for _, yb in loader)
+    model.train()
+    total = 0.0
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(yb)
+    return total / n
+
+
 CORRECT = {
     "iterations_per_epoch": {"reference": iterations_ok, "numpy integers": iterations_numpy,
                              "divmod": iterations_remainder},
@@ -206,7 +261,9 @@ CORRECT = {
                              "enumeration": error_by_enumeration},
     "evaluate_loader": {"reference": evaluate_ok, "inference_mode": evaluate_inference_mode},
     "train_one_epoch": {"reference": epoch_ok,
-                        "model.zero_grad and log_softmax": epoch_model_zero_grad_and_log_softmax},
+                        "model.zero_grad and log_softmax": epoch_model_zero_grad_and_log_softmax,
+                        "detached loss tensors": epoch_detached,
+                        "counts the samples first": epoch_counts_first},
 }
 
 MUTANTS = {
@@ -246,12 +303,17 @@ MUTANTS = {
         "unweighted mean of batch losses": lambda *a: evaluate_ok(*a, weighted=False),
         "argmax over the batch": lambda *a: evaluate_ok(*a, dim=0),
         "returns tensors": lambda *a: evaluate_ok(*a, as_tensor=True),
+        "leaves autograd switched off": evaluate_grad_left_off,
     },
     "train_one_epoch": {
         "forgets model.train()": lambda *a: epoch_ok(*a, train_mode=False),
         "forgets zero_grad": lambda *a: epoch_ok(*a, zero_grad=False),
         "softmax over the batch": lambda *a: epoch_ok(*a, softmax_dim=0),
         "accumulates the loss tensor": lambda *a: epoch_ok(*a, item=False),
+        "accumulates the loss tensor, .item() at the end": lambda *a: epoch_ok(
+            *a, item=False, to_number=quietly(lambda t: t.item())),
+        "accumulates the loss tensor, float() at the end": lambda *a: epoch_ok(
+            *a, item=False, to_number=quietly(float)),
         "unweighted mean of batch losses": lambda *a: epoch_ok(*a, weighted=False),
         "zero_grad between backward and step": lambda *a: epoch_ok(
             *a, zero_after_backward=True),

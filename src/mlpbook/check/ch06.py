@@ -8,7 +8,9 @@ evaluation leaves the model in the mode it found it in.
 
 The test models of the last two checks hold a dropout layer (Chapter 7), whose output
 differs between the two modes, and a probe that records the mode and whether a graph is
-being recorded at each forward pass.
+being recorded at each forward pass. The last check also ties a token to each batch's loss
+in the graph, so it sees whether a batch's graph outlives the batch (a sum of loss
+tensors keeps them all alive), whatever the function returns.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import weakref
 
 import torch
 from torch import nn
@@ -103,9 +106,9 @@ def epoch_batches(fn) -> None:
                   hint="n, batch_size, seed and epoch are whole numbers.")
         require(torch.equal(torch.get_rng_state(), state),
                 "your function changed the global random state. Draw from a "
-                "torch.Generator of your own (a DataLoader given generator=... does too), "
-                "without calling torch.manual_seed: train.fit neither uses nor changes "
-                "the global state.", case)
+                "torch.Generator of your own (a DataLoader given generator=... does too) "
+                "and leave the global state as you found it: train.fit neither uses nor "
+                "changes it.", case)
         batches = _index_batches(out)
         require(batches is not None, "return a list of batches, each a 1-D tensor (or a "
                 "list) of sample indices.", case)
@@ -231,8 +234,13 @@ def evaluate_loader(fn) -> None:
         loader = DataLoader(TensorDataset(X, y), batch_size=7)  # 7, 7, 7, 7 and 2
         case = (f"a model with dropout, in {'training' if start_training else 'evaluation'}"
                 " mode, 30 samples in batches of 7")
-        out = run(fn, model, loss_fn, loader, what=case,
-                  hint="iterate over the loader: each item is a pair (xb, yb).")
+        grad_before = torch.is_grad_enabled()
+        try:
+            out = run(fn, model, loss_fn, loader, what=case,
+                      hint="iterate over the loader: each item is a pair (xb, yb).")
+        finally:
+            grad_after = torch.is_grad_enabled()
+            torch.set_grad_enabled(grad_before)  # whatever the learner's code left
         calls = model[0].calls
         require(bool(calls), "run the model on the batches of the loader.", case)
         require(not any(training for training, _ in calls), "the model ran in training "
@@ -241,6 +249,9 @@ def evaluate_loader(fn) -> None:
         require(not any(recording for _, recording in calls), "autograd recorded a graph "
                 "during your evaluation: run the forward passes under torch.no_grad() or "
                 "torch.inference_mode().", case)
+        require(grad_after == grad_before, "autograd is still off after your function: "
+                "switch it off only for the forward passes, in a with block such as "
+                "torch.no_grad(), which switches it back on when the block ends.", case)
         require(model.training == start_training, "leave the model in the mode it was in "
                 "when your function was called: note model.training first, then restore "
                 "it.", case)
@@ -271,6 +282,24 @@ def evaluate_loader(fn) -> None:
     ok("evaluate_loader: eval mode, no graph, mode restored, right loss and accuracy.")
 
 
+class _Token:
+    """An object that lives exactly as long as the graph of the loss it is tied to."""
+
+
+class _Tag(torch.autograd.Function):
+    """The identity on a loss; its node in the graph holds a token, so that a weak
+    reference to the token tells whether that loss's graph is still alive."""
+
+    @staticmethod
+    def forward(ctx, loss, token):
+        ctx.token = token
+        return loss.view_as(loss)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
 def _reference_epoch(model, loss_fn, optimizer, loader) -> None:
     model.train()
     for xb, yb in loader:
@@ -284,13 +313,18 @@ def train_one_epoch(fn) -> None:
     callable_(fn)
     X, y = _data(9, 40)
     loss_fn = nn.CrossEntropyLoss()
+    # In order, so that a correct epoch that first reads the loader (to count the
+    # samples, say) sees the same batches; its own generator gives the loader its worker
+    # seed without drawing from the global state, which draws the dropout masks.
     generator = torch.Generator()
-    loader = DataLoader(TensorDataset(X, y), batch_size=12, shuffle=True,
+    loader = DataLoader(TensorDataset(X, y), batch_size=12, shuffle=False,
                         generator=generator)  # batches of 12, 12, 12 and 4
     case = "a model with dropout, left in evaluation mode, 40 samples in batches of 12"
     model = _test_model(4).eval()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.2)
-    record = {"accumulates": False, "loss_input": True, "losses": [], "output": None}
+    record = {"accumulates": False, "loss_input": True, "losses": [], "output": None,
+              "keeps_graphs": False}
+    tokens = []  # weak references, one per batch's loss
 
     def keep_output(module, args, output):
         record["output"] = output
@@ -310,7 +344,11 @@ def train_one_epoch(fn) -> None:
         else:
             record["loss_input"] = False
         record["losses"].append((loss.item(), len(target)))
-        return loss
+        token = _Token()
+        tokens.append(weakref.ref(token))
+        if len(tokens) >= 3 and tokens[-3]() is not None:  # two batches ago: still alive
+            record["keeps_graphs"] = True
+        return _Tag.apply(loss, token)
 
     generator.manual_seed(5)
     torch.manual_seed(11)  # the dropout masks
@@ -331,6 +369,8 @@ def train_one_epoch(fn) -> None:
     require(not isinstance(out, torch.Tensor), "your function returns a tensor: adding up "
             "the loss tensors keeps every batch's graph alive. Add up Python numbers.",
             case)
+    require(not record["keeps_graphs"], "adding up the loss tensors keeps every batch's "
+            "graph alive until the epoch ends: add up Python numbers.", case)
     value = _float(out, "the mean training loss")
     seen = record["losses"]
     expected = sum(v * k for v, k in seen) / sum(k for _, k in seen)
