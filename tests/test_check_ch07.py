@@ -4,7 +4,11 @@ import math
 from collections import OrderedDict
 
 import torch
+import torch.nn.utils.clip_grad
 from torch import nn
+from torch.nn.init import kaiming_uniform_
+from torch.nn.utils import clip_grad_norm_
+from torch.optim import AdamW
 
 # --- Exercise 1: an MLP from a list of sizes -------------------------------------------
 
@@ -46,11 +50,21 @@ def he_uniform_ok(model, *, bound=lambda n_in, n_out: math.sqrt(6 / n_in), norma
 
 
 def he_uniform_kaiming(model):
-    """PyTorch's own He-uniform initialiser for ReLU: the same distribution."""
+    """PyTorch's own He-uniform initialiser for ReLU: the right distribution, but the
+    exercise forbids it (it does the derivation)."""
     for m in model.modules():
         if isinstance(m, nn.Linear):
             nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")
             nn.init.constant_(m.bias, 0.0)
+
+
+def he_uniform_kaiming_imported(model):
+    """The same through a reference imported before the check ran."""
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            kaiming_uniform_(m.weight, nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+    return model
 
 
 def he_uniform_by_hand(model):
@@ -111,6 +125,30 @@ def adamw_float32(param, grad, m, v, t, lr, betas, eps, weight_decay):
     out = adamw_ok(param.float(), grad.float(), m.float(), v.float(), t, lr, betas, eps,
                    weight_decay)
     return out
+
+
+def adamw_by_torch(param, grad, m, v, t, lr, betas, eps, weight_decay, *, cls=None):
+    """torch.optim.AdamW with its state set by hand: the exercise forbids torch.optim."""
+    p = param.clone().requires_grad_(True)
+    optimizer = (cls or torch.optim.AdamW)([p], lr=lr, betas=betas, eps=eps,
+                                           weight_decay=weight_decay)
+    optimizer.state[p] = {"step": torch.tensor(float(t - 1)), "exp_avg": m.clone(),
+                          "exp_avg_sq": v.clone()}
+    p.grad = grad.clone()
+    optimizer.step()
+    state = optimizer.state[p]
+    return p.detach(), state["exp_avg"], state["exp_avg_sq"]
+
+
+def adamw_functional(param, grad, m, v, t, lr, betas, eps, weight_decay):
+    """torch.optim's functional AdamW, reached through its module."""
+    import torch.optim._functional as functional
+
+    p, m, v = param.clone(), m.clone(), v.clone()
+    functional.adamw([p], [grad.clone()], [m], [v], [], [torch.tensor(float(t - 1))],
+                     amsgrad=False, beta1=betas[0], beta2=betas[1], lr=lr,
+                     weight_decay=weight_decay, eps=eps, maximize=False)
+    return p, m, v
 
 
 # --- Exercise 4: parameter groups for weight decay -------------------------------------
@@ -223,10 +261,19 @@ def clip_with_torch(parameters, max_norm):
     return nn.utils.clip_grad_norm_(parameters, max_norm)
 
 
+def clip_with_imported(parameters, max_norm):
+    """clip_grad_norm_ imported before the check ran."""
+    return clip_grad_norm_(parameters, max_norm)
+
+
+def clip_with_module(parameters, max_norm):
+    """The function reached through its own module."""
+    return torch.nn.utils.clip_grad.clip_grad_norm_(parameters, max_norm)
+
+
 CORRECT = {
     "mlp_from_sizes": {"reference": mlp_ok, "named layers": mlp_named},
-    "he_uniform": {"reference": he_uniform_ok, "kaiming_uniform_": he_uniform_kaiming,
-                   "by hand, returning None": he_uniform_by_hand},
+    "he_uniform": {"reference": he_uniform_ok, "by hand, returning None": he_uniform_by_hand},
     "adamw_step": {"reference": adamw_ok, "in place, PyTorch's order": adamw_in_place,
                    "computed in float32": adamw_float32},
     "decay_groups": {"by ndim": groups_by_ndim, "by module type": groups_by_module,
@@ -260,6 +307,9 @@ MUTANTS = {
         "normal instead of uniform": lambda m: he_uniform_ok(m, normal=True),
         "biases left alone": lambda m: he_uniform_ok(m, zero_bias=False),
         "replaces the parameters": he_uniform_replaces,
+        "nn.init.kaiming_uniform_ (forbidden)": he_uniform_kaiming,
+        "kaiming_uniform_ imported before the check (forbidden)":
+            he_uniform_kaiming_imported,
     },
     "adamw_step": {
         "no bias correction": lambda *a: adamw_ok(*a, correct=False),
@@ -270,6 +320,10 @@ MUTANTS = {
         "returns the corrected averages": lambda *a: adamw_ok(*a, corrected_state=True),
         "no weight decay": lambda p, g, m, v, t, lr, b, e, wd: adamw_ok(
             p, g, m, v, t, lr, b, e, 0.0),
+        "torch.optim.AdamW with its state set by hand (forbidden)": adamw_by_torch,
+        "AdamW imported before the check (forbidden)": lambda *a: adamw_by_torch(
+            *a, cls=AdamW),
+        "torch.optim's functional adamw (forbidden)": adamw_functional,
     },
     "decay_groups": {
         "the buggy code as given": groups_buggy,
@@ -289,5 +343,7 @@ MUTANTS = {
         "leaves p.grad unchanged": clip_returns_copies,
         "reads a generator twice": lambda p, c: clip_ok(p, c, listed=False),
         "calls PyTorch's clip_grad_norm_": clip_with_torch,
+        "clip_grad_norm_ imported before the check": clip_with_imported,
+        "torch.nn.utils.clip_grad.clip_grad_norm_": clip_with_module,
     },
 }

@@ -1,7 +1,9 @@
 """Checks for Chapter 7, "MLPs in PyTorch, in practice".
 
 The references are PyTorch's own modules and functions, run on the same tensors:
-``nn.Linear``, ``torch.optim.AdamW`` and ``nn.utils.clip_grad_norm_``. Conventions of
+``nn.Linear``, ``torch.optim.AdamW`` and ``nn.utils.clip_grad_norm_``. Where an exercise
+asks for code of one's own, the PyTorch function that would do it refuses to run while
+the learner's code runs (``_refused``). Conventions of
 the chapter: ``nn.Linear(n_in, n_out)`` holds a weight of shape (n_out, n_in); weight
 decay applies to the weight matrices only, not to biases or to the parameters of
 normalisation layers.
@@ -21,6 +23,25 @@ from ._common import callable_, ok, require, run
 __all__ = ["mlp_from_sizes", "he_uniform", "adamw_step", "decay_groups", "clip_grad_norm"]
 
 F64 = torch.float64
+
+
+@contextlib.contextmanager
+def _refused(targets, message: str):
+    """While the learner's function runs, each ``(module, name)`` in ``targets`` refuses
+    to run with ``message``; the originals come back afterwards."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(message)
+
+    saved = [(module, name, getattr(module, name)) for module, name in targets
+             if hasattr(module, name)]
+    try:
+        for module, name, _ in saved:
+            setattr(module, name, refuse)
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
 
 
 # --- Exercise 1 -----------------------------------------------------------------------
@@ -50,6 +71,17 @@ def mlp_from_sizes(fn) -> None:
 
 # --- Exercise 2 -----------------------------------------------------------------------
 
+def _own_bound_only():
+    """nn.init's He (Kaiming) initialisers refuse to run, under their public names and
+    through the helper both call, so a reference imported before the check is refused
+    too."""
+    init = torch.nn.init
+    names = ("kaiming_uniform_", "kaiming_normal_", "kaiming_uniform", "kaiming_normal",
+             "_calculate_correct_fan")
+    return _refused([(init, n) for n in names], "this exercise asks you to derive the "
+                    "bound yourself, without nn.init's kaiming functions")
+
+
 def he_uniform(fn) -> None:
     """Check ``he_uniform_(model)``: every ``nn.Linear`` weight uniform on [-a, a] with
     the He variance 2 / n_in, every bias zero, in place."""
@@ -60,8 +92,9 @@ def he_uniform(fn) -> None:
     layers = [m for m in model if isinstance(m, nn.Linear)]
     ids = [id(m.weight) for m in layers]
     case = "a model with Linear layers 400 -> 300 -> 600 -> 10"
-    out = run(fn, model, what=case, hint="model is an nn.Sequential; change its Linear "
-              "layers in place.")
+    with _own_bound_only():
+        out = run(fn, model, what=case, hint="model is an nn.Sequential; change its "
+                  "Linear layers in place, with nn.init.uniform_ and a bound of your own.")
     require(out is model or out is None, "initialise the model in place, and return it.",
             case)
     require([id(m.weight) for m in layers] == ids, "change the existing weights in place "
@@ -89,6 +122,21 @@ def he_uniform(fn) -> None:
 
 
 # --- Exercise 3 -----------------------------------------------------------------------
+
+def _own_adam_only():
+    """torch.optim's Adam and AdamW refuse to run: the classes, their functional forms,
+    and the kernels that every route ends in, looked up at each call."""
+    import torch.optim._functional as functional
+    import torch.optim.adam as adam
+    import torch.optim.adamw as adamw
+
+    targets = [(torch.optim, "Adam"), (torch.optim, "AdamW"), (functional, "adam"),
+               (functional, "adamw"), (adamw, "AdamW"), (adamw, "adamw"), (adamw, "adam"),
+               (adam, "Adam"), (adam, "adam"), (adam, "_single_tensor_adam"),
+               (adam, "_multi_tensor_adam"), (adam, "_fused_adam")]
+    return _refused(targets, "this exercise asks you to write the step yourself, "
+                             "without torch.optim's Adam or AdamW")
+
 
 def _adamw_variant(param, grad, m, v, t, lr, betas, eps, wd, mistake=None):
     """One AdamW step, or one of its classic mistakes (used to name the learner's)."""
@@ -152,9 +200,10 @@ def adamw_step(fn) -> None:
                       wd)
             ref.grad = grad.clone()
             opt.step()
-            out = run(fn, *inputs, what=case, hint="param, grad, m and v are float64 "
-                      "tensors of shape (5,); t, lr, eps and weight_decay numbers; betas a "
-                      "pair.")
+            with _own_adam_only():
+                out = run(fn, *inputs, what=case, hint="param, grad, m and v are float64 "
+                          "tensors of shape (5,); t, lr, eps and weight_decay numbers; "
+                          "betas a pair.")
             require(isinstance(out, tuple) and len(out) == 3 and all(
                 isinstance(x, torch.Tensor) and x.shape == (5,) for x in out),
                 "return a triple (param, m, v) of tensors shaped like param.", case)
@@ -265,25 +314,19 @@ def decay_groups(fn) -> None:
 
 # --- Exercise 5 -----------------------------------------------------------------------
 
-@contextlib.contextmanager
 def _own_clipping_only():
-    """While the learner's function runs, PyTorch's clipping functions refuse to run."""
+    """PyTorch's clipping functions refuse to run, under their public names and inside
+    their module, where ``clip_grad_norm_`` looks up its helpers at each call, so a
+    reference imported before the check is refused too."""
+    import torch.nn.utils.clip_grad as clip_grad
+
     utils = torch.nn.utils
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError("this exercise asks you to write the clipping yourself, "
-                           "without nn.utils' clipping functions")
-
-    names = [n for n in ("clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_norm")
-             if hasattr(utils, n)]
-    saved = {n: getattr(utils, n) for n in names}
-    try:
-        for n in names:
-            setattr(utils, n, refuse)
-        yield
-    finally:
-        for n, f in saved.items():
-            setattr(utils, n, f)
+    names = ("clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_norm", "get_total_norm")
+    targets = [(utils, n) for n in names] + [
+        (clip_grad, n) for n in ("clip_grad_norm_", "clip_grad_norm", "_get_total_norm",
+                                 "_clip_grads_with_norm_")]
+    return _refused(targets, "this exercise asks you to write the clipping yourself, "
+                             "without nn.utils' clipping functions")
 
 
 def _clip_case(seed: int, scale: float, with_none: bool):
