@@ -65,9 +65,11 @@ build-check: $(STAMP)
 
 # The whole book as one PDF, _build/pdf/book.pdf (copied into _build/html/, which links it):
 # Debian's Chromium prints the single-page build (tools/book_pdf.py). Run it after
-# `make book` or `make build-check`.
+# `make book` or `make build-check`. CHROMIUM names another Chromium-based browser.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 pdf: $(STAMP) web-assets
-	@test -x /usr/bin/chromium || { echo "make pdf: /usr/bin/chromium is missing; apt-get install -y chromium" >&2; exit 1; }
+	@test -x $(CHROMIUM) || { echo "make pdf: $(CHROMIUM) is missing; apt-get install -y chromium" >&2; exit 1; }
 	$(VENV)/bin/jupyter-book build . --builder singlehtml --keep-going
 	$(VPY) tools/book_pdf.py
 
@@ -80,7 +82,7 @@ pdf: $(STAMP) web-assets
 browser: $(STAMP) web-assets
 	@test -f _build/html/index.html || { echo "make browser: _build/html is missing; run make build-check first" >&2; exit 1; }
 	@test -f _build/pdf/book.pdf || { echo "make browser: _build/pdf/book.pdf is missing; run make pdf first" >&2; exit 1; }
-	@test -x /usr/bin/chromium || { echo "make browser: /usr/bin/chromium is missing; apt-get install -y chromium" >&2; exit 1; }
+	@test -x $(CHROMIUM) || { echo "make browser: $(CHROMIUM) is missing; apt-get install -y chromium" >&2; exit 1; }
 	OMP_NUM_THREADS=1 $(VPY) -m pytest tests/test_book.py -m browser -n 2 -q -p no:cacheprovider
 	@# The launch links of _build/html open the Jupyter edition; the edition in a real
 	@# JupyterLab (tests/test_jupyterlab.py: one server, one browser, so no xdist).
