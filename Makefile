@@ -134,7 +134,8 @@ colab-image: $(STAMP)
 
 # JupyterLab on the edition, with the interactive widgets switched on.
 lab: jupyter
-	cd _build/jupyter && MLPBOOK_STATIC= $(CURDIR)/$(VENV)/bin/jupyter lab
+	cd _build/jupyter && MLPBOOK_STATIC= JUPYTER_CONFIG_PATH=$(CURDIR)/tools/learner-jupyter \
+	  $(CURDIR)/$(VENV)/bin/jupyter lab
 
 # Not a test: run every chapter at full settings (Part II with two more seeds) and time
 # the from-scratch code against PyTorch. Writes bench/results.json and book/results.md;
