@@ -5,32 +5,102 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# --- Exercise 1: cross_entropy_from_logits -----------------------------------------------
+# --- Exercise 1: smoothed_cross_entropy --------------------------------------------------
 
 
-def ce_max_shift(logits, y):
-    m = logits.amax(dim=1, keepdim=True)
-    lse = m.squeeze(1) + torch.log(torch.exp(logits - m).sum(dim=1))
-    return (lse - logits[torch.arange(len(y)), y]).mean()
+def smoothed_targets(logits, y, alpha):
+    K = logits.shape[1]
+    q = torch.full_like(logits, alpha / K)  # (n, K)
+    q[torch.arange(len(y)), y] += 1 - alpha
+    return q
 
 
-def ce_logsumexp_gather(logits, y):
-    picked = logits.gather(1, y[:, None]).squeeze(1)  # (n,)
-    return (torch.logsumexp(logits, dim=1) - picked).mean()
+def lse_by_hand(logits):
+    m = logits.amax(dim=1, keepdim=True)  # (n, 1)
+    return m.squeeze(1) + torch.log(torch.exp(logits - m).sum(dim=1))  # (n,)
 
 
-def ce_log_softmax(logits, y):
-    return -torch.log_softmax(logits, dim=1)[torch.arange(len(y)), y].mean()
+def sce_matrix(logits, y, alpha):
+    q = smoothed_targets(logits, y, alpha)
+    return (lse_by_hand(logits) - (q * logits).sum(dim=1)).mean()
 
 
-def ce_one_hot(logits, y):
-    one_hot = torch.zeros_like(logits).scatter_(1, y[:, None], 1.0)
-    return (torch.logsumexp(logits, 1) - (one_hot * logits).sum(1)).sum() / len(y)
+def sce_mixture(logits, y, alpha):
+    """(1 - alpha) times the cross-entropy plus alpha times the mean over the classes."""
+    lse = lse_by_hand(logits)
+    hard = lse - logits[torch.arange(len(y)), y]
+    uniform = lse - logits.mean(dim=1)
+    return ((1 - alpha) * hard + alpha * uniform).mean()
 
 
-def ce_naive(logits, y):
+def sce_one_hot_log_probs(logits, y, alpha):
+    """Log-probabilities s - lse, then minus the targets' weighted sum, with F.one_hot."""
+    K = logits.shape[1]
+    log_p = logits - lse_by_hand(logits)[:, None]  # (n, K)
+    q = (1 - alpha) * F.one_hot(y, K).to(logits.dtype) + alpha / K
+    return -(q * log_p).sum(dim=1).mean()
+
+
+def sce_loop(logits, y, alpha):
+    """One row at a time, a Python float out."""
+    total = 0.0
+    for s_i, y_i in zip(logits, y.tolist()):
+        m = s_i.max()
+        lse = m + torch.log(torch.exp(s_i - m).sum())
+        q = torch.full_like(s_i, alpha / len(s_i))
+        q[y_i] += 1 - alpha
+        total += float(lse - (q * s_i).sum())
+    return total / len(y)
+
+
+def sce_forbidden(kind):
+    def answer(logits, y, alpha):
+        q = smoothed_targets(logits, y, alpha)
+        if kind == "torch.logsumexp":
+            return (torch.logsumexp(logits, 1) - (q * logits).sum(1)).mean()
+        if kind == "Tensor.logsumexp":
+            return (logits.logsumexp(dim=1) - (q * logits).sum(1)).mean()
+        if kind == "torch.log_softmax":
+            return -(q * torch.log_softmax(logits, dim=1)).sum(1).mean()
+        if kind == "F.log_softmax":
+            return -(q * F.log_softmax(logits, dim=1)).sum(1).mean()
+        if kind == "Tensor.log_softmax":
+            return -(q * logits.log_softmax(1)).sum(1).mean()
+        if kind == "torch.special.logsumexp":
+            return (torch.special.logsumexp(logits, 1) - (q * logits).sum(1)).mean()
+        if kind == "F.cross_entropy":
+            return F.cross_entropy(logits, y, label_smoothing=alpha)
+        if kind == "F.nll_loss":
+            log_p = logits - lse_by_hand(logits)[:, None]
+            return (1 - alpha) * F.nll_loss(log_p, y) - alpha * log_p.mean(dim=1).mean()
+        if kind == "nn.CrossEntropyLoss":
+            return torch.nn.CrossEntropyLoss(label_smoothing=alpha)(logits, y)
+        raise ValueError(kind)
+    return answer
+
+
+def sce_naive(logits, y, alpha):
     p = torch.exp(logits) / torch.exp(logits).sum(dim=1, keepdim=True)
-    return -torch.log(p[torch.arange(len(y)), y]).mean()
+    return -(smoothed_targets(logits, y, alpha) * torch.log(p)).sum(dim=1).mean()
+
+
+def sce_others_only(logits, y, alpha):
+    """alpha / (K - 1) on each wrong class: another convention than the exercise's."""
+    K = logits.shape[1]
+    q = torch.full_like(logits, alpha / (K - 1))
+    q[torch.arange(len(y)), y] = 1 - alpha
+    return (lse_by_hand(logits) - (q * logits).sum(dim=1)).mean()
+
+
+def sce_without_uniform_part(logits, y, alpha):
+    hard = lse_by_hand(logits) - logits[torch.arange(len(y)), y]
+    return ((1 - alpha) * hard).mean()
+
+
+def sce_over_batch(logits, y, alpha):
+    m = logits.amax(dim=0, keepdim=True)
+    lse = m + torch.log(torch.exp(logits - m).sum(dim=0, keepdim=True))  # (1, K)
+    return (smoothed_targets(logits, y, alpha) * (lse - logits)).sum(dim=1).mean()
 
 
 # --- Exercise 2: logistic_loss_grad ------------------------------------------------------
@@ -146,7 +216,7 @@ def best_wrong_rate(H):
     return 2 / (lam[0] + lam[-1]), (lam[-1] - lam[0]) / lam[-1]
 
 
-# --- Exercise 5: train_logistic ----------------------------------------------------------
+# --- Exercise 4: train_logistic ----------------------------------------------------------
 
 
 def train_ok(X, y, lr, steps):
@@ -218,6 +288,16 @@ def nesterov_sutskever(grad, w0, lr, beta, steps):
     return torch.stack(path)
 
 
+def nesterov_original(grad, w0, lr, beta, steps):
+    """Nesterov's own form: y = w + beta (w - w_prev); w <- y - lr grad(y), w_prev = w0."""
+    w_prev, w, path = w0.clone(), w0.clone(), [w0.clone()]
+    for _ in range(steps):
+        y = w + beta * (w - w_prev)  # the look-ahead point
+        w_prev, w = w, y - lr * grad(y)
+        path.append(w)
+    return torch.stack(path)
+
+
 def nesterov_preallocated(grad, w0, lr, beta, steps):
     out = torch.empty(steps + 1, len(w0), dtype=w0.dtype)
     out[0] = w0
@@ -270,11 +350,11 @@ def nesterov_mutates_w0(grad, w0, lr, beta, steps):
 
 
 CORRECT = {
-    "cross_entropy_from_logits": {
-        "largest logit removed": ce_max_shift,
-        "logsumexp and gather": ce_logsumexp_gather,
-        "log_softmax": ce_log_softmax,
-        "one-hot targets": ce_one_hot,
+    "smoothed_cross_entropy": {
+        "smoothed targets as a matrix": sce_matrix,
+        "(1 - alpha) CE + alpha times the mean over the classes": sce_mixture,
+        "log-probabilities and F.one_hot": sce_one_hot_log_probs,
+        "a loop over the rows, a Python float": sce_loop,
     },
     "logistic_loss_grad": {
         "sigmoid(-t z)": logistic_ok,
@@ -298,21 +378,30 @@ CORRECT = {
     "nesterov_descent": {
         "look-ahead form": nesterov_ok,
         "Sutskever's form": nesterov_sutskever,
+        "Nesterov's original form, y = w + beta (w - w_prev)": nesterov_original,
         "preallocated trajectory": nesterov_preallocated,
     },
 }
 
 MUTANTS = {
-    "cross_entropy_from_logits": {
-        "naive softmax": ce_naive,
-        "sum instead of mean": lambda logits, y: ce_max_shift(logits, y) * len(y),
-        "forgets the log-sum-exp": lambda logits, y: -logits[torch.arange(len(y)), y].mean(),
-        "wrong indexing": lambda logits, y: (torch.logsumexp(logits, 1)
-                                             - logits[:, y]).mean(),
-        "normalises over the batch": lambda logits, y: -torch.log_softmax(logits, dim=0)[
-            torch.arange(len(y)), y].mean(),
-        "one loss per row, not the mean": lambda logits, y: torch.logsumexp(logits, 1)
-        - logits[torch.arange(len(y)), y],
+    "smoothed_cross_entropy": {
+        **{f"uses {kind}, which the exercise forbids": sce_forbidden(kind)
+           for kind in ("torch.logsumexp", "Tensor.logsumexp", "torch.log_softmax",
+                        "F.log_softmax", "Tensor.log_softmax", "torch.special.logsumexp",
+                        "F.cross_entropy", "F.nll_loss", "nn.CrossEntropyLoss")},
+        "naive softmax": sce_naive,
+        "no smoothing": lambda logits, y, alpha: sce_matrix(logits, y, 0.0),
+        "alpha / (K - 1) on the other classes": sce_others_only,
+        "forgets the alpha / K part": sce_without_uniform_part,
+        "sum instead of mean": lambda logits, y, alpha: sce_matrix(logits, y, alpha) * len(y),
+        "mean over all n * K entries": lambda logits, y, alpha: (
+            smoothed_targets(logits, y, alpha)
+            * (lse_by_hand(logits)[:, None] - logits)).mean(),
+        "forgets the log-sum-exp": lambda logits, y, alpha: -(
+            smoothed_targets(logits, y, alpha) * logits).sum(dim=1).mean(),
+        "normalises over the batch": sce_over_batch,
+        "one loss per row, not the mean": lambda logits, y, alpha: lse_by_hand(logits)
+        - (smoothed_targets(logits, y, alpha) * logits).sum(dim=1),
     },
     "logistic_loss_grad": {
         "uses autograd": logistic_autograd,

@@ -14,6 +14,7 @@ and compare with exact formulas evaluated in float64.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -21,7 +22,7 @@ import torch.nn.functional as F
 
 from ._common import CheckFailed, callable_, fail, ok, require, run, tensor_like
 
-__all__ = ["cross_entropy_from_logits", "logistic_loss_grad", "best_step",
+__all__ = ["smoothed_cross_entropy", "logistic_loss_grad", "best_step",
            "train_logistic", "nesterov_descent"]
 
 _NO_AUTOGRAD = ("write the formula out with tensor operations: this exercise runs your "
@@ -55,48 +56,122 @@ def _close(value, expected, rel: float) -> bool:
     return abs(value - expected) <= rel * max(1.0, abs(expected))
 
 
-# --- Exercise 1: cross-entropy from logits -----------------------------------------------
+# --- Exercise 1: cross-entropy with smoothed labels -------------------------------------
 
-def cross_entropy_from_logits(fn) -> None:
-    """Check ``cross_entropy_from_logits(logits, y)``: mean categorical cross-entropy."""
+def _stub(name: str):
+    def forbidden(*args, **kwargs):
+        raise RuntimeError(f"{name} is not allowed in this exercise: build the "
+                           "log-sum-exp yourself from max, exp and log")
+    return forbidden
+
+
+def _forbidden_functions():
+    """(owner, attribute, name) of each library function that Exercise 1 forbids."""
+    return [(torch, "logsumexp", "torch.logsumexp"),
+            (torch, "log_softmax", "torch.log_softmax"),
+            (torch.special, "logsumexp", "torch.special.logsumexp"),
+            (torch.special, "log_softmax", "torch.special.log_softmax"),
+            (torch.Tensor, "logsumexp", "Tensor.logsumexp"),
+            (torch.Tensor, "log_softmax", "Tensor.log_softmax"),
+            (F, "log_softmax", "F.log_softmax"),
+            (F, "cross_entropy", "F.cross_entropy"),
+            (F, "nll_loss", "F.nll_loss")]
+
+
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def _forbidding(targets):
+    """Replace each (owner, attribute) by a stub that fails with a hint; restore after."""
+    saved = [(owner, attr, vars(owner).get(attr, _MISSING)) for owner, attr, _ in targets]
+    try:
+        for owner, attr, name in targets:
+            setattr(owner, attr, _stub(name))
+        yield
+    finally:
+        for owner, attr, original in reversed(saved):
+            if original is _MISSING:
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, original)
+
+
+def _smoothed_rows(logits, y, alpha, spread_over_others=False):
+    """float64 per-row loss sum_k q_k (lse - s_k) for smoothed targets q (n, K)."""
+    s = logits.double()
+    n, classes = s.shape
+    one_hot = torch.zeros_like(s)
+    one_hot[torch.arange(n), y] = 1.0
+    if spread_over_others:  # alpha / (K - 1) on each wrong class, 1 - alpha on the true one
+        q = (1 - alpha) * one_hot + alpha / max(classes - 1, 1) * (1 - one_hot)
+    else:
+        q = (1 - alpha) * one_hot + alpha / classes
+    lse = torch.logsumexp(s, dim=1, keepdim=True)  # (n, 1)
+    return (q * (lse - s)).sum(dim=1)  # (n,)
+
+
+def smoothed_cross_entropy(fn) -> None:
+    """Check ``smoothed_cross_entropy(logits, y, alpha)``: mean cross-entropy of the
+    logits (n, K) against the smoothed targets (1 - alpha) one_hot(y) + alpha / K, with
+    the library's log-sum-exp, log-softmax and cross-entropy functions switched off."""
     callable_(fn)
     gen = torch.Generator().manual_seed(5)
     cases = [
         (torch.randn(40, 5, generator=gen, dtype=torch.float64) * 3,
-         torch.randint(0, 5, (40,), generator=gen), "40 random rows of 5 logits"),
-        (torch.tensor([[2.0, 1.0, 0.1]]), torch.tensor([0]), "one float32 row"),
+         torch.randint(0, 5, (40,), generator=gen), 0.1, "40 random rows of 5 logits, alpha = 0.1"),
+        (torch.tensor([[2.0, 1.0, 0.1]]), torch.tensor([0]), 0.2,
+         "one float32 row, alpha = 0.2"),
         (torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]], dtype=torch.float64),
-         torch.tensor([2, 1]), "logits of +-1000"),
-        (torch.tensor([[0.5, -0.5], [3.0, 3.0], [-2.0, 4.0]]), torch.tensor([1, 0, 0]),
-         "two classes"),
+         torch.tensor([2, 1]), 0.1, "logits of +-1000, alpha = 0.1"),
+        (torch.tensor([[0.5, -0.5], [3.0, 3.0], [-2.0, 4.0]]), torch.tensor([1, 0, 0]), 0.0,
+         "two classes, alpha = 0 (no smoothing)"),
+        (torch.randn(6, 4, generator=gen, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 0, 1]),
+         0.5, "6 rows of 4 logits, alpha = 0.5"),
     ]
-    for logits, y, what in cases:
-        out = run(fn, logits.clone(), y.clone(), what=what,
-                  hint="logits has shape (n, K) and y holds n class indices; return one "
-                       "number, the mean over the rows.")
+    for logits, y, alpha, what in cases:
+        with _forbidding(_forbidden_functions()):
+            out = run(fn, logits.clone(), y.clone(), alpha, what=what,
+                      hint="logits has shape (n, K), y holds n class indices and alpha is a "
+                           "number; return one number, the mean over the rows. Build the "
+                           "log-sum-exp yourself, as the chapter does.")
         value = _number(out, f"the loss on {what}")
-        expected = F.cross_entropy(logits.double(), y).item()
+        expected = F.cross_entropy(logits.double(), y, label_smoothing=alpha).item()
         require(math.isfinite(value),
                 f"the loss on {what} is inf or nan: do not take the logarithm of a softmax "
                 "that has rounded to 0; subtract each row's largest logit first.", what)
-        rows = torch.logsumexp(logits.double(), dim=1) - logits.double()[
-            torch.arange(len(y)), y]  # (n,)
-        known = [(rows.sum().item(), "average over the rows: divide the sum by n."),
-                 ((-logits.double()[torch.arange(len(y)), y]).mean().item(),
-                  "each row's loss is the log-sum-exp of its logits minus the logit of its "
-                  "class: the log-sum-exp is missing."),
-                 (-torch.log_softmax(logits.double(), dim=0)[torch.arange(len(y)), y]
-                  .mean().item(), "normalise each row over its K classes, not each class "
-                  "over the batch.")]
         rel = 1e-9 if logits.dtype == torch.float64 else 1e-5
-        if not _close(value, expected, rel):
-            for wrong, hint in known:
-                if not _close(wrong, expected, 1e-6):
-                    require(not _close(value, wrong, rel), hint, what)
-            fail(f"on {what} your loss differs from cross-entropy: for each row take the "
-                 "log-sum-exp of the logits minus the logit of the true class, then average "
-                 "over the rows.", what)
-    ok("cross_entropy_from_logits: matches PyTorch on 4 cases, logits of 1000 too.")
+        if _close(value, expected, rel):
+            continue
+        rows = _smoothed_rows(logits, y, alpha)  # (n,)
+        s = logits.double()
+        K = s.shape[1]
+        q = (1 - alpha) * F.one_hot(y, K).double() + alpha / K  # (n, K)
+        lse_batch = torch.logsumexp(s, dim=0, keepdim=True)  # over the batch: wrong
+        plain = F.cross_entropy(s, y).item()
+        known = [(rows.sum().item(), "average over the rows: divide the sum by n."),
+                 (rows.mean().item() / K, "sum over the K classes, then average over the n "
+                  "rows (not over all n * K entries)."),
+                 (plain, "the targets are smoothed: the true class gets 1 - alpha + "
+                  "alpha / K and every other class alpha / K."),
+                 (_smoothed_rows(logits, y, alpha, spread_over_others=True).mean().item(),
+                  "spread alpha evenly over all K classes, the true class included: every "
+                  "class gets alpha / K on top of (1 - alpha) for the true one."),
+                 ((1 - alpha) * plain, "the smoothing takes alpha from the true class and "
+                  "spreads it over all K classes: include the alpha / K part of the "
+                  "target."),
+                 (-(q * s).sum(dim=1).mean().item(), "each row's loss is the "
+                  "log-sum-exp of its logits minus the target-weighted sum of its logits: "
+                  "the log-sum-exp is missing."),
+                 ((q * (lse_batch - s)).sum(dim=1).mean().item(), "normalise each row "
+                  "over its K classes, not each class over the batch.")]
+        for wrong, hint in known:
+            if not _close(wrong, expected, 1e-6):
+                require(not _close(value, wrong, rel), hint, what)
+        fail(f"on {what} your loss differs from the cross-entropy with smoothed targets: "
+             "for each row, sum the targets times minus the log-probabilities, then average "
+             "over the rows.", what)
+    ok("smoothed_cross_entropy: matches PyTorch on 5 cases, logits of 1000 included.")
 
 
 # --- Exercise 2: the logistic loss with targets +-1 and its gradient ---------------------
@@ -227,7 +302,7 @@ def best_step(fn) -> None:
     ok("best_step: right on 6 Hessians, rotated and 1 x 1 included.")
 
 
-# --- Exercise 5: the training loop, debugged ---------------------------------------------
+# --- Exercise 4: the training loop, debugged ---------------------------------------------
 
 def _two_clouds(n: int, seed: int):
     gen = torch.Generator().manual_seed(seed)
