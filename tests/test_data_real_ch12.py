@@ -5,6 +5,7 @@ import string
 from pathlib import Path
 
 import pytest
+import torch
 
 from mlpbook import data
 
@@ -80,3 +81,16 @@ def test_words_default_to_seven_latin_script_languages():
 def test_load_words_rejects_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_the_experiment_checks_score_names_and_words_their_training_part_lacks():
+    from mlpbook.check import ch12
+
+    names_train, names_test = ch12._surname_split()
+    assert (len(names_train), len(names_test)) == (71_039, 8_880)
+    assert not set(names_train) & set(names_test)
+    words_train, y_train, words_test, y_test = ch12._word_split()
+    assert len(words_train) == len(y_train) and len(words_test) == len(y_test)
+    assert not set(words_train) & set(words_test)
+    assert y_train.dtype == y_test.dtype == torch.int64
+    assert set(y_test.tolist()) == set(range(len(data.WORD_LANGUAGES_DEFAULT)))

@@ -1,187 +1,364 @@
 """Checks for Chapter 12, "Natural language processing with MLPs".
 
 Conventions of the chapter: 27 tokens, ``.`` = 0 (it pads the start of a name
-and marks its end) and ``a`` ... ``z`` = 1 ... 26; bigram tables ``(V, V)``
-with the current token as the row and the next token as the column; NLL in
-nats (natural logarithm), averaged over every predicted token, end tokens
-included; character n-grams of ``"<" + word + ">"``; classes ``0 ... C-1``.
+and marks its end) and ``a`` ... ``z`` = 1 ... 26; NLL in nats (natural
+logarithm), averaged over every predicted token, end tokens included;
+character n-grams of ``"<" + word + ">"``; languages as class indices
+``0 ... C-1`` in the order of ``data.WORD_LANGUAGES_DEFAULT``.
+
+The two Experiment checks load their data themselves (the census surnames and
+the wordfreq lists, split with seed 0 as the chapter's first split), hand the
+learner's training function the training part only, and score what it returns
+on the held-out part.
 """
 
 from __future__ import annotations
 
 import collections
+import math
+import zlib
 
 import torch
 
-from ._common import callable_, close, ok, require, run, tensor_like
+from ._common import callable_, close, fail, ok, require, run, tensor_like
 
-__all__ = ["build_contexts", "smoothed_bigram", "bigram_nll", "temperature_softmax",
-           "char_ngrams", "naive_bayes_fit"]
+__all__ = ["embedding_grad", "modified_kneser_ney", "top_k_probs", "group_contexts",
+           "surname_language_model", "hashed_ngrams", "language_identifier"]
 
 _CHARS = ".abcdefghijklmnopqrstuvwxyz"
 _V = len(_CHARS)
+SURNAME_CONTEXT = 5  # the context length of the language-model experiment
+SURNAME_BAR = 2.20  # nats per character on the held-out names
+LANGUAGE_BAR = 0.74  # accuracy on the held-out words (naive Bayes: 0.740)
 
 
-def _ids(name):
-    return [_CHARS.index(c) for c in name]
+# --- Exercise 1: the gradient of an embedding lookup ---------------------------------
+
+def _embedding_cases():
+    gen = torch.Generator().manual_seed(1)
+    X1 = torch.tensor([[0, 3, 3], [3, 1, 0]])  # token 3 three times, token 2 never
+    cases = [(X1, torch.randn(2, 3, 4, generator=gen), 5, "token 3 three times, 2 never")]
+    X2 = torch.randint(0, _V, (50, 6), generator=gen)
+    cases.append((X2, torch.randn(50, 6, 8, generator=gen, dtype=torch.float64), _V,
+                  "50 contexts of 6 tokens, float64 gradients"))
+    X3 = torch.tensor([[4], [4], [1]])
+    cases.append((X3, torch.randn(3, 1, 2, generator=gen), 6, "contexts of one token"))
+    return cases
+
+
+def _autograd_embedding_grad(X, G, V):
+    C = torch.zeros(V, G.shape[-1], dtype=G.dtype, requires_grad=True)
+    with torch.enable_grad():
+        (C[X] * G).sum().backward()
+    return C.grad
+
+
+def embedding_grad(fn) -> None:
+    """Check ``embedding_grad(X, G, V)``: dL/dC (V, d) from G = dL/dE (n, c, d), E = C[X]."""
+    callable_(fn)
+    for X, G, V, what in _embedding_cases():
+        out = run(fn, X.clone(), G.clone(), V, what=what, no_grad=True,
+                  hint="compute the gradient from X and G alone, without autograd.")
+        expected = _autograd_embedding_grad(X, G, V)
+        value = tensor_like(out, expected, f"the gradient for {what}")
+        unused = torch.ones(V, dtype=torch.bool)
+        unused[X.flatten()] = False
+        require(bool((value[unused] == 0).all()),
+                f"a token that never occurs gets no gradient ({what}).")
+        close(value, expected, "the gradient",
+              "row v of dL/dC adds up G over every position, in every context, where "
+              f"token v occurs: repeated tokens accumulate ({what}).", atol=1e-5)
+    ok("embedding_grad: matches autograd, with repeated and unused tokens.")
+
+
+# --- Exercise 2: modified Kneser-Ney's back-off weight -------------------------------
+
+def _modified_kn(counts, lower, discounts):
+    n_h = counts.sum()
+    if n_h == 0:
+        return lower.clone()
+    d1, d2, d3 = discounts
+    d = torch.where(counts >= 3, d3, torch.where(counts == 2, d2, torch.where(
+        counts == 1, d1, 0.0)))
+    gamma = (d1 * (counts == 1).sum() + d2 * (counts == 2).sum()
+             + d3 * (counts >= 3).sum()) / n_h
+    return (counts - d) / n_h + gamma * lower
+
+
+def _kn_cases():
+    gen = torch.Generator().manual_seed(2)
+    lower = torch.softmax(torch.randn(_V, generator=gen, dtype=torch.float64), dim=0)
+    counts = torch.tensor([0, 1, 1, 2, 3, 7, 0, 0, 1, 2, 40] + [0] * 16, dtype=torch.float64)
+    many = torch.poisson(torch.rand(_V, generator=gen, dtype=torch.float64) * 4,
+                         generator=gen)
+    many[0] = 1.0
+    return [(counts, lower, (0.6, 1.1, 1.5), "counts of 1, 2, 3 and more"),
+            (many, lower, (0.4, 0.9, 1.3), "random counts"),
+            (counts, lower, (0.0, 0.0, 0.0), "all discounts 0"),
+            (torch.zeros(_V, dtype=torch.float64), lower, (0.6, 1.1, 1.5),
+             "a context never seen (all counts 0)")]
+
+
+def modified_kneser_ney(fn) -> None:
+    """Check ``modified_kneser_ney(counts, lower, discounts)``: one step, sums to 1."""
+    callable_(fn)
+    for counts, lower, discounts, what in _kn_cases():
+        out = run(fn, counts.clone(), lower.clone(), discounts, what=what)
+        expected = _modified_kn(counts, lower, discounts)
+        value = tensor_like(out, expected, f"the probabilities for {what}")
+        require(bool(torch.isfinite(value).all()),
+                f"the result has NaN or infinity for {what}: a context seen 0 times "
+                "keeps the shorter context's distribution whole.")
+        require(bool((value >= -1e-12).all()),
+                f"a probability is negative for {what}: only the counts of at least 1 "
+                "give up a discount.")
+        require(abs(value.sum().item() - 1) < 1e-6,
+                f"the probabilities sum to {value.sum().item():.6f}, not 1, for {what}: "
+                "the back-off weight must hand on exactly the probability the discounts "
+                "free, D1, D2 or D3 for each token seen once, twice, or three times "
+                "or more.")
+        close(value, expected, "the probabilities",
+              f"(N(h, c) - D(N(h, c))) / N(h) + gamma(h) * lower(c) ({what}).")
+    ok("modified_kneser_ney: sums to 1 and matches, unseen contexts included.")
+
+
+# --- Exercise 3: top-k sampling ----------------------------------------------------
+
+def _top_k(logits, k, temperature):
+    kept = logits.topk(k, dim=-1).indices
+    mask = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, kept, True)
+    z = torch.where(mask, logits / temperature, torch.full_like(logits, -math.inf))
+    return torch.softmax(z, dim=-1)
+
+
+def top_k_probs(fn) -> None:
+    """Check ``top_k_probs(logits, k, temperature)``: softmax(z / T) over the k largest."""
+    callable_(fn)
+    gen = torch.Generator().manual_seed(3)
+    logits = torch.randn(4, _V, generator=gen, dtype=torch.float64) * 2
+    cases = [(logits, 5, 1.0, "k = 5, T = 1"), (logits, 3, 0.5, "k = 3, T = 0.5"),
+             (logits, 8, 2.0, "k = 8, T = 2"), (logits, 1, 1.0, "k = 1"),
+             (logits, _V, 1.0, "k = V (all tokens)"),
+             (torch.tensor([[1000.0, 999.0, 998.0, -5.0]], dtype=torch.float64), 2, 0.5,
+              "large logits (1000), k = 2, T = 0.5")]
+    for z, k, T, what in cases:
+        out = run(fn, z.clone(), k, T, what=what)
+        expected = _top_k(z, k, T)
+        value = tensor_like(out, expected, f"the probabilities for {what}")
+        require(bool(torch.isfinite(value).all()),
+                f"the result has NaN or infinity for {what}: subtract the largest logit "
+                "before exp, or use torch.softmax.")
+        require(torch.allclose(value.sum(dim=-1), torch.ones(len(z), dtype=torch.float64),
+                               atol=1e-6),
+                f"each row must sum to 1 ({what}): renormalise over the tokens kept.")
+        kept = (value > 0).sum(dim=-1)
+        require(bool((kept == k).all()),
+                f"each row should give non-zero probability to exactly k tokens, the k "
+                f"with the largest logits ({what}).")
+        close(value, expected, "the probabilities",
+              f"keep the k largest logits, divide them by T, softmax over those ({what}).")
+    ok("top_k_probs: correct for k = 1 .. V, three temperatures, large logits.")
+
+
+# --- Exercise 4: grouped contexts (debug) ------------------------------------------
+
+def _group_cases():
+    gen = torch.Generator().manual_seed(4)
+    X1 = torch.tensor([[0, 0]] * 11 + [[1, 2]] * 3 + [[2, 1]] * 1)
+    y1 = torch.tensor([1, 2, 1, 1, 3, 0, 1, 2, 2, 1, 1, 0, 0, 5, 4])
+    X2 = torch.randint(0, 3, (300, 3), generator=gen)
+    y2 = torch.randint(0, _V, (300,), generator=gen)
+    return [(X1, y1, 4, "15 pairs, one context 11 times, max_pairs = 4"),
+            (X2, y2, 3, "300 random pairs over 27 contexts, max_pairs = 3"),
+            (X2, y2, 1000, "300 random pairs, max_pairs = 1000")]
+
+
+def _pair_counts(X, y):
+    return collections.Counter((tuple(x), t) for x, t in zip(X.tolist(), y.tolist()))
+
+
+def group_contexts(fn) -> None:
+    """Check ``group_contexts(X, y, max_pairs)``: rows of <= max_pairs pairs, exact loss."""
+    callable_(fn)
+    for X, y, max_pairs, what in _group_cases():
+        out = run(fn, X.clone(), y.clone(), max_pairs, what=what)
+        require(isinstance(out, tuple) and len(out) == 2,
+                "return a pair (contexts, targets).")
+        contexts, targets = out
+        require(isinstance(contexts, torch.Tensor) and isinstance(targets, torch.Tensor),
+                "return two tensors, contexts (m, c) and targets (m, V).")
+        require(contexts.ndim == 2 and contexts.shape[1] == X.shape[1]
+                and tuple(targets.shape) == (len(contexts), _V),
+                f"contexts should have shape (m, {X.shape[1]}) and targets (m, {_V}) "
+                f"({what}); received {tuple(contexts.shape)} and {tuple(targets.shape)}.")
+        require(not contexts.is_floating_point(),
+                "contexts hold token ids: keep them as integers (int64).")
+        counts = targets.detach().to(torch.float64) * len(y) / len(contexts)
+        require(bool((counts - counts.round()).abs().max() < 1e-4),
+                f"targets times the number of pairs per row on average ({len(y)} / "
+                f"{len(contexts)}) should give whole counts ({what}): each row's target "
+                "counts the next tokens of its pairs, and every target is divided by the "
+                "same number, the mean number of pairs per row.")
+        counts = counts.round()
+        sizes = counts.sum(dim=1)
+        require(bool((sizes >= 1).all() and (sizes <= max_pairs).all()),
+                f"every row should stand for 1 to max_pairs = {max_pairs} pairs; yours "
+                f"stand for {int(sizes.min())} to {int(sizes.max())} ({what}).")
+        rebuilt = collections.Counter()
+        for x, row in zip(contexts.tolist(), counts.tolist()):
+            for t, m in enumerate(row):
+                if m:
+                    rebuilt[(tuple(x), t)] += int(m)
+        require(rebuilt == _pair_counts(X, y),
+                f"the rows do not add up to the pairs ({what}): each (context, next "
+                "token) pair must be counted once, in a row of its own context.")
+        per_context = collections.Counter(tuple(x) for x in X.tolist())
+        fewest = sum(math.ceil(n / max_pairs) for n in per_context.values())
+        require(len(contexts) == fewest,
+                f"{len(contexts)} rows where {fewest} suffice ({what}): fill each row "
+                "with max_pairs pairs of its context before starting the next row.")
+    ok("group_contexts: capped rows, and a mean loss equal to the pairs' NLL.")
+
+
+# --- Exercise 5: a surname language model (experiment) ------------------------------
+
+def _surname_split():
+    from .. import data
+
+    surnames = data.load_surnames()
+    ids = torch.arange(len(surnames))[:, None]
+    parts = data.split(ids, torch.zeros(len(surnames)), val=0.1, test=0.1, seed=0,
+                       stratify=False)
+    return [[surnames[i] for i in part[:, 0]] for part in (parts[0], parts[4])]
 
 
 def _contexts(names, context):
     X, y = [], []
     for name in names:
-        ids = [0] * context + _ids(name) + [0]
+        ids = [0] * context + [_CHARS.index(c) for c in name] + [0]
         for t in range(context, len(ids)):
             X.append(ids[t - context:t])
             y.append(ids[t])
-    return torch.tensor(X, dtype=torch.long).reshape(-1, context), torch.tensor(y)
+    return torch.tensor(X), torch.tensor(y)
 
 
-def _bigram(counts, alpha):
-    return (counts + alpha) / (counts.sum(dim=1, keepdim=True) + counts.shape[1] * alpha)
+def _outputs(model, X, what):
+    """The model's outputs for X in evaluation mode, without gradients."""
+    was_training = getattr(model, "training", False)
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+    try:
+        return run(model, X, what=what, no_grad=True,
+                   hint="the model receives float token ids and returns logits.")
+    finally:
+        if isinstance(model, torch.nn.Module):
+            model.train(was_training)
 
 
-def _nll(probs, names):
-    prev = [i for name in names for i in [0] + _ids(name)]
-    nxt = [i for name in names for i in _ids(name) + [0]]
-    return -torch.log(probs[prev, nxt]).mean()
-
-
-def _ngrams(word, n_max):
-    padded = "<" + word + ">"
-    return [padded[i:i + n] for n in range(1, n_max + 1) for i in range(len(padded) - n + 1)]
-
-
-def _counts(seed, rows=_V, zero_rows=(5,)):
-    gen = torch.Generator().manual_seed(seed)
-    counts = torch.randint(0, 6, (rows, rows), generator=gen).to(torch.float64)
-    counts[list(zero_rows)] = 0.0  # a token never seen as the current one
-    return counts
-
-
-def build_contexts(fn) -> None:
-    """Check ``build_contexts(names, context)``: ``X`` (n, context) and ``y`` (n,), int64 ids."""
+def surname_language_model(fn) -> None:
+    """Check ``train_surname_model(names)``: the model it returns must reach the bar on
+    held-out surnames that the check loads itself."""
     callable_(fn)
-    cases = [(["smith"], 3, "names = ['smith'], context = 3"),
-             (["ab", "x"], 1, "names = ['ab', 'x'], context = 1"),
-             (["zz", "a", "quinn"], 4, "three names, context = 4"),
-             (["lee"], 6, "a context longer than the name ('lee', context = 6)")]
-    for names, context, what in cases:
-        out = run(fn, list(names), context, what=what)
-        require(isinstance(out, tuple) and len(out) == 2, "return a pair (X, y).")
-        X_ref, y_ref = _contexts(names, context)
-        X, y = (tensor_like(v, ref, f"{name} for {what}")
-                for v, ref, name in [(out[0], X_ref, "X"), (out[1], y_ref, "y")])
-        require(out[0].dtype == out[1].dtype == torch.long,
-                "return int64 token ids (torch.long), as nn.Embedding and the loss expect.")
-        require(torch.equal(y, y_ref.double()),
-                f"the targets differ for {what}: a name of L letters gives L + 1 targets, its "
-                "letters and then the end token '.' (id 0).")
-        require(torch.equal(X, X_ref.double()),
-                f"the contexts differ for {what}: context t holds the `context` tokens just "
-                "before target t, with the start padded by '.' (id 0).")
-    ok("build_contexts: correct on 4 cases, including a context longer than the name.")
+    names_train, names_test = _surname_split()
+    model = run(fn, list(names_train), what="train_surname_model(names_train)")
+    require(isinstance(model, torch.nn.Module) and any(True for _ in model.parameters()),
+            "return the trained model: an nn.Module with parameters, not "
+            f"{type(model).__name__}.")
+    X_test, y_test = _contexts(names_test, SURNAME_CONTEXT)
+    what = f"{len(names_test):,} held-out names, contexts (n, {SURNAME_CONTEXT}) as floats"
+    logits = _outputs(model, X_test.float(), what)
+    require(isinstance(logits, torch.Tensor) and tuple(logits.shape) == (len(y_test), _V),
+            f"the model should map contexts (n, {SURNAME_CONTEXT}) to logits (n, {_V}); "
+            f"it returned {getattr(logits, 'shape', type(logits).__name__)}.")
+    logits = logits.detach().to(torch.float64)
+    require(bool(torch.isfinite(logits).all()), "the model's outputs hold NaN or infinity.")
+    nll = torch.nn.functional.cross_entropy(logits, y_test).item()
+    require(nll <= SURNAME_BAR,
+            f"your model scores {nll:.3f} nats per character on held-out names; the bar "
+            f"is {SURNAME_BAR:.2f}. Return logits (not probabilities), and train longer or "
+            "wider, with a learning-rate schedule, watching a validation set.", what)
+    ok(f"surname_language_model: held-out NLL {nll:.3f} nats per character "
+       f"(bar {SURNAME_BAR:.2f}).")
 
 
-def smoothed_bigram(fn) -> None:
-    """Check ``smoothed_bigram(counts, alpha)``: add-alpha probabilities, each row sums to 1."""
+# --- Exercise 6: hashed n-grams -------------------------------------------------------
+
+def _hashed(words, n_buckets):
+    X = torch.zeros(len(words), n_buckets)
+    for r, word in enumerate(words):
+        padded = "<" + word + ">"
+        for n in range(1, 4):
+            for i in range(len(padded) - n + 1):
+                X[r, zlib.crc32(padded[i:i + n].encode("utf-8")) % n_buckets] += 1
+    return X
+
+
+def hashed_ngrams(fn) -> None:
+    """Check ``hashed_ngrams(words, n_buckets)``: counts of crc32-hashed 1-3-grams."""
     callable_(fn)
-    cases = [(_counts(1), 1.0, "27 x 27 counts with an all-zero row, alpha = 1"),
-             (_counts(2), 0.1, "27 x 27 counts with an all-zero row, alpha = 0.1"),
-             (_counts(3, rows=4, zero_rows=()) + 1, 0.0, "4 x 4 counts, alpha = 0")]
-    for counts, alpha, what in cases:
-        out = run(fn, counts.clone(), alpha, what=what)
-        expected = _bigram(counts, alpha)
-        value = tensor_like(out, expected, f"the probabilities for {what}")
-        require(torch.allclose(value.sum(dim=1), torch.ones(len(counts), dtype=torch.float64),
-                               atol=1e-6),
-                f"each row (one current token) must sum to 1 ({what}); add alpha to every "
-                "count of the row, including in the row's total.")
-        close(value, expected, "the probabilities",
-              f"p(c | h) = (N(h, c) + alpha) / (N(h) + V * alpha) ({what}).")
-    ok("smoothed_bigram: correct on 3 cases, including a context never seen and alpha = 0.")
+    cases = [(["haus"], 64, "['haus'], 64 buckets"),
+             (["banana", "año", "être"], 1024, "words with repeats and accents"),
+             (["a", ""], 16, "a one-letter and an empty word"),
+             (["mississippi", "de"], 5, "5 buckets: collisions add up")]
+    for words, n_buckets, what in cases:
+        out = run(fn, list(words), n_buckets, what=what)
+        expected = _hashed(words, n_buckets)
+        if not isinstance(out, torch.Tensor):
+            try:
+                out = torch.as_tensor(out)
+            except Exception:  # noqa: BLE001 - anything that is not array-like
+                fail(f"return a tensor of shape ({len(words)}, n_buckets), not "
+                     f"{type(out).__name__}.")
+        value = tensor_like(out, expected, f"the features for {what}")
+        require(torch.equal(value.sum(dim=1), expected.sum(dim=1).double()),
+                f"each row should count every 1-, 2- and 3-gram of '<' + word + '>' once "
+                f"per occurrence ({what}).")
+        close(value, expected, "the features",
+              "the bucket of an n-gram is zlib.crc32 of its UTF-8 bytes modulo n_buckets "
+              "(Python's hash() changes from one run to the next).", case=what)
+    ok("hashed_ngrams: correct, with accents, repeats, collisions, an empty word.")
 
 
-def bigram_nll(fn) -> None:
-    """Check ``bigram_nll(probs, names)``: mean -ln p over every transition, in nats."""
+# --- Exercise 7: a language identifier (experiment) ---------------------------------
+
+def _word_split():
+    from .. import data
+
+    languages = list(data.WORD_LANGUAGES_DEFAULT)
+    lists = data.load_words(languages, 3000)
+    owners = collections.Counter(w for words in lists.values() for w in set(words))
+    words = [w for lang in languages for w in lists[lang] if owners[w] == 1]
+    labels = torch.tensor([k for k, lang in enumerate(languages) for w in lists[lang]
+                           if owners[w] == 1])
+    ids = torch.arange(len(words))[:, None]
+    ids_tr, y_tr, _, _, ids_te, y_te = data.split(ids, labels, val=0.2, test=0.2, seed=0)
+    return ([words[i] for i in ids_tr[:, 0]], y_tr, [words[i] for i in ids_te[:, 0]], y_te)
+
+
+def language_identifier(fn) -> None:
+    """Check ``train_language_identifier(words, labels)``: the function it returns must
+    name the language of held-out words, loaded by the check, with accuracy >= the bar."""
     callable_(fn)
-    gen = torch.Generator().manual_seed(4)
-    uniform = torch.full((_V, _V), 1.0 / _V, dtype=torch.float64)
-    skewed = torch.softmax(3 * torch.randn(_V, _V, generator=gen, dtype=torch.float64), dim=1)
-    cases = [(uniform, ["smith", "li"], "the uniform model"),
-             (skewed, ["smith", "li", "o"], "a skewed model and three names"),
-             (skewed, ["quinn"], "a skewed model and one name")]
-    for probs, names, what in cases:
-        out = run(fn, probs.clone(), list(names), what=what)
-        expected = _nll(probs, names)
-        close(torch.as_tensor(out, dtype=torch.float64).reshape(()), expected,
-              f"the NLL for {what}",
-              "average -ln p(next | current) over every transition of '.' + name + '.', in "
-              f"nats, all names together ({what}); the uniform model gives ln 27.")
-    ok("bigram_nll: correct, ln 27 for the uniform model, start and end tokens included.")
-
-
-def temperature_softmax(fn) -> None:
-    """Check ``temperature_softmax(logits, temperature)``: softmax of logits / T on the last dim."""
-    callable_(fn)
-    gen = torch.Generator().manual_seed(5)
-    logits = torch.randn(4, _V, generator=gen, dtype=torch.float64)
-    cases = [(logits, 1.0, "T = 1"), (logits, 0.5, "T = 0.5"), (logits, 2.0, "T = 2"),
-             (logits[0], 0.7, "a 1-D vector of logits"),
-             (torch.tensor([[1000.0, 999.0, -5.0]], dtype=torch.float64), 0.1,
-              "large logits (1000) with T = 0.1")]
-    for z, T, what in cases:
-        out = run(fn, z.clone(), T, what=what)
-        expected = torch.softmax(z / T, dim=-1)
-        value = tensor_like(out, expected, f"the probabilities for {what}")
-        require(bool(torch.isfinite(value).all()),
-                f"the result has NaN or infinity for {what}: exp overflows; subtract the "
-                "largest logit first, or use torch.softmax.")
-        close(value, expected, "the probabilities",
-              f"divide the logits by T, then take the softmax over the last dimension ({what}).")
-    ok("temperature_softmax: correct for T = 0.5, 1, 2, on 1-D input and on large logits.")
-
-
-def char_ngrams(fn) -> None:
-    """Check ``char_ngrams(word, n_max)``: every n-gram of '<word>' for n = 1 .. n_max."""
-    callable_(fn)
-    for word, n_max in [("haus", 3), ("banana", 2), ("a", 3), ("ab", 5), ("", 2)]:
-        what = f"char_ngrams({word!r}, {n_max})"
-        out = run(fn, word, n_max, what=what)
-        require(isinstance(out, (list, tuple)) and all(isinstance(g, str) for g in out),
-                f"{what} should return a list of strings.")
-        expected = collections.Counter(_ngrams(word, n_max))
-        require(collections.Counter(out) == expected,
-                f"{what} differs: wrap the word as '<' + word + '>', take every slice of length "
-                "n for n = 1 .. n_max, keep repeats, and skip n longer than the wrapped word.")
-    ok("char_ngrams: correct on 5 words, with repeats, an empty word and n_max too large.")
-
-
-def naive_bayes_fit(fn) -> None:
-    """Check ``naive_bayes_fit(X, y, n_classes, alpha)`` against scikit-learn's MultinomialNB."""
-    from sklearn.naive_bayes import MultinomialNB
-
-    callable_(fn)
-    gen = torch.Generator().manual_seed(6)
-    X = torch.poisson(torch.rand(30, 8, generator=gen) * 2, generator=gen).to(torch.float64)
-    X[:, 7] = 0.0  # a feature seen in no class
-    y = torch.tensor([0] * 5 + [1] * 15 + [2] * 10)
-    for alpha in (1.0, 0.5):
-        what = f"30 samples, 3 classes, 8 features, alpha = {alpha}"
-        out = run(fn, X.clone(), y.clone(), 3, alpha, what=what)
-        require(isinstance(out, tuple) and len(out) == 2, "return (log_prior, log_theta).")
-        reference = MultinomialNB(alpha=alpha).fit(X.numpy(), y.numpy())
-        log_prior = torch.as_tensor(reference.class_log_prior_)
-        log_theta = torch.as_tensor(reference.feature_log_prob_)
-        close(out[0], log_prior, "log_prior",
-              "log_prior[c] is the log of the fraction of training samples in class c.")
-        value = tensor_like(out[1], log_theta, "log_theta")
-        require(bool(torch.isfinite(value).all()),
-                "log_theta has -inf: smooth the counts with alpha before taking the log.")
-        require(torch.allclose(value.exp().sum(dim=1), torch.ones(3, dtype=torch.float64),
-                               atol=1e-6),
-                "exp(log_theta) must sum to 1 over the features of each class (each row).")
-        close(value, log_theta, "log_theta",
-              "theta[c, j] = (N[c, j] + alpha) / (N[c] + F * alpha), where N[c, j] sums "
-              "feature j over the samples of class c; return its log.")
-    ok("naive_bayes_fit: matches scikit-learn's MultinomialNB for alpha = 1 and 0.5, "
-       "including a feature seen in no class.")
+    words_train, y_train, words_test, y_test = _word_split()
+    predict = run(fn, list(words_train), y_train.clone(),
+                  what="train_language_identifier(words_train, y_train)")
+    require(callable(predict),
+            "return a function that takes a list of words and returns their languages, "
+            f"not {type(predict).__name__}.")
+    what = f"{len(words_test):,} held-out words"
+    predicted = run(predict, list(words_test), what=what, no_grad=True)
+    try:
+        predicted = torch.as_tensor(predicted).reshape(-1)
+    except Exception:  # noqa: BLE001 - anything that is not array-like
+        fail("predict(words) should return one language index per word (a tensor, an "
+             f"array or a list), not {type(predicted).__name__}.")
+    require(len(predicted) == len(y_test) and not predicted.is_floating_point(),
+            f"predict(words) should return {len(y_test)} integer language indices, one per "
+            f"word; it returned {len(predicted)} values of dtype {predicted.dtype}.")
+    accuracy = (predicted == y_test).double().mean().item()
+    require(accuracy >= LANGUAGE_BAR,
+            f"your identifier names {accuracy:.3f} of the held-out words correctly; the "
+            f"bar is {LANGUAGE_BAR:.2f}. More buckets, more epochs or a validation split "
+            "to choose them may help.", what)
+    ok(f"language_identifier: accuracy {accuracy:.3f} on held-out words "
+       f"(bar {LANGUAGE_BAR:.2f}).")
