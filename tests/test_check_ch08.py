@@ -1,10 +1,10 @@
 """Chapter 8 checks: each accepts every correct answer and rejects the known wrong ones."""
 
 import copy
+import math
 
 import numpy as np
 import torch
-from conftest import Lazy
 from torch import nn
 
 from mlpbook import data, train
@@ -123,10 +123,11 @@ def noisy_normal(X, y, levels, generator):
 
 
 def noisy_variant(X, y, levels, generator, *, interleave=False, clip=True, fresh=True,
-                  power=1, use_generator=True, keep_clean=True):
+                  power=1, use_generator=True, keep_clean=True, level_of=None):
     shared = torch.randn(X.shape, generator=generator)
     copies = []
-    for s in levels:
+    for k, s in enumerate(levels):
+        s = level_of(levels, k) if level_of is not None else s
         if fresh:
             noise = (torch.randn(X.shape, generator=generator) if use_generator
                      else torch.randn(X.shape))
@@ -137,6 +138,20 @@ def noisy_variant(X, y, levels, generator, *, interleave=False, clip=True, fresh
     blocks = [X, *copies] if keep_clean else copies
     labels = (y.repeat_interleave(len(blocks)) if interleave else y.repeat(len(blocks)))
     return torch.cat(blocks), labels
+
+
+def noisy_float64(X, y, levels, generator):
+    copies = [(X.double() + s * torch.randn(X.shape, generator=generator,
+                                            dtype=torch.float64)).clamp(0, 16)
+              for s in levels]
+    return torch.cat([X.double(), *copies]), y.repeat(len(levels) + 1)
+
+
+def noisy_whole_levels(X, y, levels, generator):
+    """Noisy pixels rounded to whole ink levels, like the real images."""
+    copies = [(X + s * torch.randn(X.shape, generator=generator)).round().clamp(0, 16)
+              for s in levels]
+    return torch.cat([X, *copies]), y.repeat(len(levels) + 1)
 
 
 def noisy_in_place(X, y, levels, generator):
@@ -151,13 +166,9 @@ def noisy_clean_last(X, y, levels, generator):
     return torch.cat([X_new[n:], X_new[:n]]), torch.cat([y_new[n:], y_new[:n]])
 
 
-# --- noise_robust_digits: trained readers (built only when a test uses them) ----------
+# --- noise_robust_digits: training functions (the check trains and scores them) -------
 
-
-def development_set():
-    X, y = data.load_digits()
-    X_tr, y_tr, X_va, y_va, _, _ = data.split(X, y, val=0.15, test=0.25, seed=0)
-    return torch.cat([X_tr, X_va]), torch.cat([y_tr, y_va])
+ALL_X, ALL_Y = data.load_digits()  # every image, the check's test images included
 
 
 def trained_mlp(Z, y, seed=0, epochs=25):
@@ -187,46 +198,77 @@ class RawPixelReader(nn.Module):
         return self.mlp((X_raw / 16 - self.center) / self.spread)
 
 
-def noise_trained(levels=(2.0, 4.0, 6.0), epochs=25):
-    X_dev, y_dev = development_set()
+def noise_trained(X_dev, y_dev, levels=(2.0, 4.0, 6.0), epochs=25):
     X_fit, y_fit = noisy_ok(X_dev, y_dev, list(levels), torch.Generator().manual_seed(0))
     scale = scaler(X_fit)
     return trained_mlp(scale(X_fit), y_fit, epochs=epochs), X_fit
 
 
-def robust_reader():
-    mlp, X_fit = noise_trained()
+def train_reader(X_dev, y_dev):
+    mlp, X_fit = noise_trained(X_dev, y_dev)
     scale = scaler(X_fit)
     return lambda X_raw: mlp(scale(X_raw))
 
 
-def robust_module():
-    mlp, X_fit = noise_trained()
+def train_module(X_dev, y_dev):
+    mlp, X_fit = noise_trained(X_dev, y_dev)
     return RawPixelReader(mlp, (X_fit / 16).mean(0), (X_fit / 16).std(0) + 0.1)
 
 
-def clean_reader():
+def train_clean(X_dev, y_dev):
     """The chapter's recipe without noise: standardised clean images."""
-    X_dev, y_dev = development_set()
     scale = scaler(X_dev)
     mlp = trained_mlp(scale(X_dev), y_dev, epochs=100)
     return lambda X_raw: mlp(scale(X_raw))
 
 
-def standardised_input_reader():
-    """Trained on noisy copies, but it expects inputs already standardised."""
-    mlp, _ = noise_trained()
-    return mlp
+def train_standardised_input(X_dev, y_dev):
+    """Trained on noisy copies, but the model expects inputs already standardised."""
+    return noise_trained(X_dev, y_dev)[0]
 
 
-def labels_reader():
-    read = robust_reader()
+def train_labels_reader(X_dev, y_dev):
+    read = train_reader(X_dev, y_dev)
     return lambda X_raw: read(X_raw).argmax(dim=1)  # (m,) digits, not (m, 10) scores
 
 
-def untrained_reader():
+def train_nothing(X_dev, y_dev):
     torch.manual_seed(0)
     return nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10))
+
+
+def train_on_all_images(X_dev, y_dev):
+    """The accidental leak: noisy copies of the notebook's X, test images included."""
+    return train_reader(ALL_X, ALL_Y)
+
+
+def train_memoriser(X_dev, y_dev):
+    """A 1-NN lookup over every image in the notebook: perfect, and worthless."""
+    def read(X_raw):
+        nearest = torch.cdist(X_raw.float(), ALL_X).argmin(dim=1)
+        return nn.functional.one_hot(ALL_Y[nearest], 10).float()
+    return read
+
+
+def train_memoriser_module(X_dev, y_dev):
+    """The same lookup, stored in a model's buffer."""
+    class Lookup(nn.Module):
+        def __init__(self, images, labels):
+            super().__init__()
+            self.register_buffer("images", images)
+            self.register_buffer("labels", labels)
+
+        def forward(self, X_raw):
+            nearest = torch.cdist(X_raw.float(), self.images).argmin(dim=1)
+            return nn.functional.one_hot(self.labels[nearest], 10).float()
+
+    images, labels = data.load_digits()
+    return Lookup(images, labels)
+
+
+def train_with_test_default(X_dev, y_dev, X_all=ALL_X, y_all=ALL_Y):
+    """Reads the test images through a default argument."""
+    return train_reader(X_all, y_all)
 
 
 CORRECT = {
@@ -245,10 +287,12 @@ CORRECT = {
         "a loop, one draw per level": noisy_ok,
         "all the noise in one draw": noisy_one_draw,
         "torch.normal and torch.clip": noisy_normal,
+        "in float64": noisy_float64,
+        "rounded to whole ink levels": noisy_whole_levels,
     },
     "noise_robust_digits": {
-        "a function of raw pixels": Lazy(robust_reader),
-        "an nn.Module that scales inside": Lazy(robust_module),
+        "returns a function of raw pixels": train_reader,
+        "returns an nn.Module that scales inside": train_module,
     },
 }
 
@@ -270,6 +314,8 @@ MUTANTS = {
             probs, y, int(c * len(y)) / len(y)),
         "the error rate": lambda probs, y, c: 1 - selective_ok(probs, y, c),
         "ignores the coverage": lambda probs, y, c: selective_ok(probs, y, 1.0),
+        "math.ceil instead of round": lambda probs, y, c: selective_ok(
+            probs, y, math.ceil(c * len(y)) / len(y)),
         "the number right, not the fraction": lambda probs, y, c: selective_ok(
             probs, y, c) * max(1, round(c * len(y))),
     },
@@ -291,12 +337,22 @@ MUTANTS = {
         "forgets the clean images": lambda X, y, levels, g: noisy_variant(
             X, y, levels, g, keep_clean=False),
         "clean images last": noisy_clean_last,
+        "the first level for every copy": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, level_of=lambda lv, k: lv[0]),
+        "always noise of level 2": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, level_of=lambda lv, k: 2.0),
+        "the levels in reverse order": lambda X, y, levels, g: noisy_variant(
+            X, y, levels, g, level_of=lambda lv, k: lv[len(lv) - 1 - k]),
         "changes X in place": noisy_in_place,
     },
     "noise_robust_digits": {
-        "the chapter's recipe on clean images": Lazy(clean_reader),
-        "expects standardised, not raw, pixels": Lazy(standardised_input_reader),
-        "an untrained network": untrained_reader(),
-        "returns the predicted digit, not scores": Lazy(labels_reader),
+        "the chapter's recipe on clean images": train_clean,
+        "expects standardised, not raw, pixels": train_standardised_input,
+        "an untrained network": train_nothing,
+        "returns the predicted digit, not scores": train_labels_reader,
+        "noisy copies of the notebook's X (test images included)": train_on_all_images,
+        "a 1-NN lookup over the notebook's X": train_memoriser,
+        "loads the digits itself (a lookup in a buffer)": train_memoriser_module,
+        "test images through a default argument": train_with_test_default,
     },
 }

@@ -4,7 +4,6 @@ import cmath
 
 import numpy as np
 import torch
-from conftest import Lazy
 from torch import nn
 
 from mlpbook import data, train
@@ -171,17 +170,19 @@ def fit(model, X, y, epochs):
     return model.eval()
 
 
-def training_set(excerpts_per_utterance):
-    seqs, speakers = data.load_japanese_vowels("train")
+TEST_SEQS, TEST_SPEAKERS = data.load_japanese_vowels("test")  # the check's test set
+
+
+def training_set(seqs, speakers, excerpts_per_utterance):
     generator = torch.Generator().manual_seed(0)
     pieces = [excerpt_ok(u, 8, generator) for _ in range(excerpts_per_utterance)
               for u in seqs]
-    return seqs, list(seqs) + pieces, speakers.repeat(excerpts_per_utterance + 1)
+    return list(seqs) + pieces, speakers.repeat(excerpts_per_utterance + 1)
 
 
-def pooling_identifier(excerpts_per_utterance=4, epochs=40):
-    seqs, train_seqs, train_y = training_set(excerpts_per_utterance)
-    frames = torch.cat(seqs)
+def train_pooling(seqs, speakers, excerpts_per_utterance=4, epochs=40):
+    train_seqs, train_y = training_set(seqs, speakers, excerpts_per_utterance)
+    frames = torch.cat(list(seqs))
     mean, std = frames.mean(0), frames.std(0)
 
     def batch(utterances):
@@ -195,13 +196,13 @@ def pooling_identifier(excerpts_per_utterance=4, epochs=40):
     return lambda utterances: net(batch(utterances))
 
 
-def stats_identifier(excerpts_per_utterance=8, epochs=25):
-    seqs, train_seqs, train_y = training_set(excerpts_per_utterance)
+def summary(utterances):
+    return torch.stack([torch.cat([u.mean(0), u.std(0, correction=0), u.min(0).values,
+                                   u.max(0).values]) for u in utterances])
 
-    def summary(utterances):
-        return torch.stack([torch.cat([u.mean(0), u.std(0, correction=0), u.min(0).values,
-                                       u.max(0).values]) for u in utterances])
 
+def train_stats(seqs, speakers, excerpts_per_utterance=8, epochs=25):
+    train_seqs, train_y = training_set(seqs, speakers, excerpts_per_utterance)
     S = summary(train_seqs)
     mean, std = S.mean(0), S.std(0)
     torch.manual_seed(0)
@@ -210,8 +211,8 @@ def stats_identifier(excerpts_per_utterance=8, epochs=25):
     return lambda utterances: mlp((summary(utterances) - mean) / std)
 
 
-def labels_identifier():
-    identify = pooling_identifier()
+def train_labels(seqs, speakers):
+    identify = train_pooling(seqs, speakers)
     return lambda utterances: identify(utterances).argmax(dim=1)  # (n,), not (n, 9)
 
 
@@ -219,6 +220,27 @@ def untrained_identifier(utterances):
     torch.manual_seed(0)
     layer = nn.Linear(12, 9)
     return torch.stack([layer(u).mean(dim=0) for u in utterances])
+
+
+def lookup(utterances):
+    """Finds each utterance (or excerpt) inside the notebook's test utterances."""
+    scores = torch.zeros(len(utterances), 9)
+    for i, u in enumerate(utterances):
+        for seq, speaker in zip(TEST_SEQS, TEST_SPEAKERS):
+            if any(torch.equal(u, seq[t:t + len(u)]) for t in range(len(seq) - len(u) + 1)):
+                scores[i, speaker] = 1.0
+                break
+    return scores
+
+
+def train_stats_on_test(seqs, speakers):
+    """The accidental leak: the notebook's test utterances added to the training set."""
+    return train_stats(list(seqs) + TEST_SEQS, torch.cat([speakers, TEST_SPEAKERS]))
+
+
+def train_loading_test(seqs, speakers):
+    test_seqs, test_speakers = data.load_japanese_vowels("test")
+    return train_stats(test_seqs, test_speakers)
 
 
 CORRECT = {
@@ -238,8 +260,8 @@ CORRECT = {
         "multinomial over the starts": excerpt_multinomial,
     },
     "excerpt_speaker_model": {
-        "pooling network trained on utterances and excerpts": Lazy(pooling_identifier),
-        "summary-statistics MLP trained on utterances and excerpts": Lazy(stats_identifier),
+        "pooling network trained on utterances and excerpts": train_pooling,
+        "summary-statistics MLP trained on utterances and excerpts": train_stats,
     },
 }
 
@@ -280,11 +302,14 @@ MUTANTS = {
         "short utterances padded with zeros": excerpt_zero_padded,
     },
     "excerpt_speaker_model": {
-        "pooling network trained on whole utterances only": Lazy(
-            lambda: pooling_identifier(0, 100)),
-        "summary-statistics MLP on whole utterances only": Lazy(
-            lambda: stats_identifier(0, 100)),
-        "an untrained network": untrained_identifier,
-        "returns speakers, not scores": Lazy(labels_identifier),
+        "pooling network trained on whole utterances only": lambda seqs, speakers:
+            train_pooling(seqs, speakers, 0, 100),
+        "summary-statistics MLP on whole utterances only": lambda seqs, speakers:
+            train_stats(seqs, speakers, 0, 100),
+        "an untrained network": lambda seqs, speakers: untrained_identifier,
+        "returns speakers, not scores": train_labels,
+        "a lookup in the notebook's test utterances": lambda seqs, speakers: lookup,
+        "trained on the notebook's test utterances too": train_stats_on_test,
+        "loads the test utterances itself": train_loading_test,
     },
 }

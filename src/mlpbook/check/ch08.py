@@ -8,7 +8,10 @@ per class. A model's first layer is ``nn.Linear(64, hidden)``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import inspect
+import types
 
 import numpy as np
 import torch
@@ -88,7 +91,8 @@ def _abstain_cases():
     y = torch.randint(0, 10, (n,), generator=gen)
     confident = probs.max(dim=1).values.argsort(descending=True)
     y[confident[:120]] = probs[confident[:120]].argmax(dim=1)  # confident rows mostly right
-    y[confident[66]] = (probs[confident[66]].argmax() + 1) % 10  # row 67 wrong
+    for rank in (60, 66):  # the 61st and the 67th most confident rows are wrong
+        y[confident[rank]] = (probs[confident[rank]].argmax() + 1) % 10
     return probs, y
 
 
@@ -96,7 +100,7 @@ def selective_accuracy(fn) -> None:
     """Check ``selective_accuracy(probs, y, coverage)``: accuracy on the most confident."""
     callable_(fn)
     probs, y = _abstain_cases()
-    for coverage in (1.0, 0.9, 0.5, 1 / 3, 0.05):
+    for coverage in (1.0, 0.9, 0.5, 1 / 3, 0.301, 0.05):
         case = f"200 rows, coverage = {coverage:.3g}"
         out = run(fn, probs.clone(), y.clone(), coverage, what=case)
         value = out.item() if isinstance(out, torch.Tensor) and out.numel() == 1 else out
@@ -153,12 +157,17 @@ def noisy_copies(fn) -> None:
             "pixels hold ink levels from 0 to 16: noisy values outside that range never "
             "occur in real images. Keep them inside it.", case)
     blocks = [X_new[(k + 1) * n:(k + 2) * n] - X.double() for k in range(len(levels))]
-    middle = (X >= 6) & (X <= 10)  # rarely clipped at noise 2
-    for k in (0, 1):
+    middle = (X >= 6) & (X <= 10)  # pixels far from the clipping limits
+    own = torch.Generator().manual_seed(82)
+    for k, s in enumerate(levels):  # every block against a spread simulated here
+        reference = ((X + s * torch.randn(X.shape, generator=own)).clamp(0, 16)
+                     - X)[middle].std().item()
         spread = blocks[k][middle].std().item()
-        require(1.6 < spread < 2.4,
-                f"the noise of a copy at level 2 should have standard deviation about "
-                f"2 ink levels; yours has {spread:.2f}.", case)
+        require(0.8 * reference < spread < 1.2 * reference,
+                f"copy {k + 1} should carry noise of level {s:g}, a standard deviation "
+                f"of {s:g} ink levels before clipping; on pixels of mid-grey it has "
+                f"{spread:.2f}, where level {s:g} gives about {reference:.2f}. Use the "
+                "level of each copy, in the order of `levels`.", case)
     a, b = blocks[0][middle], blocks[1][middle]
     correlation = ((a - a.mean()) * (b - b.mean())).mean() / (a.std() * b.std())
     require(abs(correlation.item()) < 0.2,
@@ -173,47 +182,173 @@ def noisy_copies(fn) -> None:
     ok("noisy_copies: aligned labels, pixels in 0..16, fresh noise per copy.")
 
 
+# --- Held-out data: what the learner's training code may not read ---------------------
+
+def _code_names(code: types.CodeType) -> set[str]:
+    """The global names read by ``code`` and by the functions defined inside it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _values_read(fn, depth: int = 3) -> list[tuple[str, object]]:
+    """(name, value) of every global, closure cell and default argument that ``fn`` reads,
+    and of those read by the functions and classes of its own module that it uses,
+    ``depth`` calls deep."""
+    found, seen, todo = [], set(), [(fn, depth)]
+    module = getattr(inspect.unwrap(fn), "__module__", None) if callable(fn) else None
+    while todo:
+        item, level = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, type):
+            todo += [(v, level) for v in vars(item).values()
+                     if isinstance(v, types.FunctionType)]
+            continue
+        item = inspect.unwrap(item)
+        code = getattr(item, "__code__", None)
+        if code is None:  # an object, such as a model: what it stores, and its class
+            found += list(getattr(item, "__dict__", {}).items())
+            if type(item).__module__ == module:
+                todo.append((type(item), level))
+            continue
+        names = getattr(item, "__globals__", {})
+        pairs = [(n, names[n]) for n in _code_names(code) if n in names]
+        cells = zip(code.co_freevars, item.__closure__ or ())
+        with contextlib.suppress(ValueError):  # an empty cell
+            pairs += [(n, c.cell_contents) for n, c in cells]
+        defaults, n_args = item.__defaults__ or (), code.co_argcount
+        pairs += list(zip(code.co_varnames[n_args - len(defaults):n_args], defaults))
+        pairs += [(n, v) for n, v in (item.__kwdefaults__ or {}).items()]
+        for name, value in pairs:
+            own = getattr(value, "__module__", None) == module
+            if level > 0 and own and isinstance(value, (types.FunctionType, type)):
+                todo.append((value, level - 1))
+            else:
+                found.append((name, value))
+    return found
+
+
+def _row_keys(rows: torch.Tensor) -> set[bytes]:
+    """One key per row of ``rows`` (m, d): its values as float32 bytes."""
+    array = rows.detach().cpu().reshape(-1, rows.shape[-1]).to(torch.float32).numpy()
+    return {row.tobytes() for row in array}
+
+
+def _holds_rows(value, forbidden: set[bytes], width: int, depth: int = 2) -> bool:
+    """Whether ``value`` (a tensor, an array, or a list of them) holds a forbidden row."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        value = torch.from_numpy(value)
+    if isinstance(value, torch.Tensor):
+        if value.ndim == 0 or value.shape[-1] != width or value.is_complex():
+            return False
+        return not _row_keys(value).isdisjoint(forbidden)
+    if isinstance(value, (list, tuple)) and depth > 0:
+        return any(_holds_rows(v, forbidden, width, depth - 1) for v in value)
+    if isinstance(value, dict) and depth > 0:
+        return any(_holds_rows(v, forbidden, width, depth - 1) for v in value.values())
+    return False
+
+
+def _held_out_read_by(fn, forbidden: set[bytes], width: int) -> str | None:
+    """The name of a value read by ``fn`` that holds a forbidden row, or None."""
+    for name, value in _values_read(fn):
+        if _holds_rows(value, forbidden, width):
+            return name
+    return None
+
+
+def _refuse_loading(*args, **kwargs):
+    raise RuntimeError("the data loaders are switched off while the check runs your "
+                       "code: train only on the data you are given")
+
+
+@contextlib.contextmanager
+def _loaders_off(*targets: tuple[object, str]):
+    """Make each ``getattr(module, name)`` raise for the duration of the block."""
+    saved = [(module, name, getattr(module, name)) for module, name in targets
+             if hasattr(module, name)]
+    try:
+        for module, name, _ in saved:
+            setattr(module, name, _refuse_loading)
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
+
+
+def _digit_loaders() -> list[tuple[object, str]]:
+    import sklearn.datasets
+
+    from .. import data
+
+    return [(data, "load_digits"), (sklearn.datasets, "load_digits")]
+
+
 # --- Experiment: a digit reader that survives noise ----------------------------------
 
 NOISE_LEVEL = 4.0
 NOISE_BAR = 0.92
 CLEAN_BAR = 0.97
+DEV_CASE = "training on the 1,347 development images"
+LEAK_HINT = ("train only on the development set you are given: your code reads `{}`, "
+             "which holds test images of the check. Use the arguments X_dev and y_dev "
+             "instead of the notebook's own data.")
 
 
 def _held_out():
-    """The test part of the chapter's split with seed 0 (450 images), and 3 noisy views."""
+    """The chapter's split with seed 0: the development set (1,347 images), the test
+    set (450) and 3 noisy views of it."""
     from .. import data
 
     X, y = data.load_digits()
-    *_, X_test, y_test = data.split(X, y, val=0.15, test=0.25, seed=0)
+    X_tr, y_tr, X_va, y_va, X_test, y_test = data.split(X, y, val=0.15, test=0.25,
+                                                        seed=0)
     gen = torch.Generator().manual_seed(2024)
     noisy = [(X_test + NOISE_LEVEL * torch.randn(X_test.shape, generator=gen)).clamp(0, 16)
              for _ in range(3)]
-    return X_test, y_test, noisy
+    return torch.cat([X_tr, X_va]), torch.cat([y_tr, y_va]), X_test, y_test, noisy
 
 
 def _accuracy_of(read, X, y, what):
     out = run(_outputs, read, X.clone(), what=what,
-              hint="your function should take raw images (m, 64), pixel values 0 to 16, "
-                   "and return one score per digit, shape (m, 10).")
+              hint="your function should return a model that takes raw images (m, 64), "
+                   "pixel values 0 to 16, and returns one score per digit, shape (m, 10).")
     scores = tensor_like(out, torch.zeros(len(X), 10), "the output of your model")
     require(torch.isfinite(scores).all(), "your model returned NaN or infinite scores.",
             what)
     return (scores.argmax(dim=1) == y).double().mean().item()
 
 
-def noise_robust_digits(read) -> None:
-    """Check a digit reader: raw images (m, 64) in 0..16 -> scores (m, 10).
+def noise_robust_digits(train_robust_mlp) -> None:
+    """Check a training function: ``train_robust_mlp(X_dev, y_dev)`` -> a digit reader.
 
-    The check scores it on the 450 test images of the chapter's split with seed 0,
-    clean and with Gaussian noise of standard deviation 4 (three draws), against the
-    bars CLEAN_BAR and NOISE_BAR.
+    The check builds the development set of the chapter's split with seed 0 (raw images
+    (1347, 64) in 0..16, labels (1347,)) and calls the function on it, with the data
+    loaders switched off; the reader it returns (raw images (m, 64) -> scores (m, 10))
+    is scored on the 450 test images of that split, clean and with Gaussian noise of
+    standard deviation 4 (three draws), against the bars CLEAN_BAR and NOISE_BAR. A
+    function that reads a global tensor holding test images is refused.
     """
-    callable_(read, "your model")
-    X_test, y_test, noisy = _held_out()
-    clean = _accuracy_of(read, X_test, y_test, "the 450 clean test images")
-    noise = float(np.mean([_accuracy_of(read, Xn, y_test, "the noisy test images")
-                           for Xn in noisy]))
+    callable_(train_robust_mlp, "your training function")
+    X_dev, y_dev, X_test, y_test, noisy = _held_out()
+    forbidden = _row_keys(X_test) - _row_keys(X_dev)  # test images not also in dev
+    leak = _held_out_read_by(train_robust_mlp, forbidden, 64)
+    require(leak is None, LEAK_HINT.format(leak), DEV_CASE)
+    with _loaders_off(*_digit_loaders()):
+        read = run(train_robust_mlp, X_dev.clone(), y_dev.clone(), what=DEV_CASE,
+                   hint="train_robust_mlp(X_dev, y_dev) gets raw images (1347, 64) and "
+                        "their digits (1347,), and returns the trained model.")
+        require(callable(read), "return the trained model (an nn.Module) or a function "
+                f"of raw images, not a {type(read).__name__}.", DEV_CASE)
+        leak = _held_out_read_by(read, forbidden, 64)
+        require(leak is None, LEAK_HINT.format(leak), DEV_CASE)
+        clean = _accuracy_of(read, X_test, y_test, "the 450 clean test images")
+        noise = float(np.mean([_accuracy_of(read, Xn, y_test, "the noisy test images")
+                               for Xn in noisy]))
     report = f"accuracy {clean:.3f} on clean images and {noise:.3f} at noise 4"
     if clean < CLEAN_BAR:
         fail(f"{report}; the bar on clean images is {CLEAN_BAR}. Does your model take "

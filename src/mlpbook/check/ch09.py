@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ._common import callable_, fail, ok, require, run, tensor_like
+from .ch08 import _held_out_read_by, _loaders_off, _row_keys
 
 __all__ = ["formants_from_lpc", "speaker_balanced_accuracy", "random_excerpt",
            "excerpt_speaker_model"]
@@ -190,8 +191,9 @@ def _scores(identify, seqs, what):
             return model(utterances)
 
     out = run(call, identify, [s.clone() for s in seqs], what=what,
-              hint="your function should take a list of utterances, each a tensor "
-                   "(T, 12) of raw coefficients, and return scores of shape (n, 9).")
+              hint="your function should return a model that takes a list of "
+                   "utterances, each a tensor (T, 12) of raw coefficients, and returns "
+                   "scores of shape (n, 9).")
     scores = tensor_like(out, torch.zeros(len(seqs), 9), "the scores of your model")
     require(torch.isfinite(scores).all(), "your model returned NaN or infinite scores.",
             what)
@@ -205,23 +207,59 @@ def _window(seq, length, generator):
     return seq[start:start + length]
 
 
-def excerpt_speaker_model(identify) -> None:
-    """Check a speaker identifier: list of (T, 12) utterances -> scores (n, 9).
+TRAIN_CASE = "training on the 270 training utterances"
+LEAK_HINT = ("train only on the utterances you are given: your code reads `{}`, which "
+             "holds test utterances of the check. Use the arguments seqs and speakers "
+             "instead of the notebook's own data.")
 
-    It is scored by balanced accuracy on the 370 test utterances of the original split,
-    whole and as random excerpts of EXCERPT_FRAMES frames (three draws).
-    """
-    callable_(identify, "your model")
+
+def _vowel_loaders() -> list[tuple[object, str]]:
+    import sys
+
     from .. import data
 
+    targets = [(data, "load_japanese_vowels")]
+    if "aeon.datasets" in sys.modules:  # the loader data.load_japanese_vowels uses
+        targets.append((sys.modules["aeon.datasets"], "load_classification"))
+    return targets
+
+
+def excerpt_speaker_model(train_excerpt_model) -> None:
+    """Check a training function: ``train_excerpt_model(seqs, speakers)`` -> identifier.
+
+    The check loads the 270 training utterances (a list of (T, 12) tensors, speakers
+    (270,)) and calls the function on them, with the data loaders switched off; the
+    identifier it returns (a list of (T, 12) utterances -> scores (n, 9)) is scored by
+    balanced accuracy on the 370 test utterances of the original split, whole and as
+    random excerpts of EXCERPT_FRAMES frames (three draws). A function that reads a
+    global tensor or list holding test utterances is refused.
+    """
+    callable_(train_excerpt_model, "your training function")
+    from .. import data
+
+    seqs_train, speakers_train = data.load_japanese_vowels("train")
     seqs, speakers = data.load_japanese_vowels("test")
-    full = _balanced(speakers, _scores(identify, seqs, "the 370 whole test utterances"))
-    generator = torch.Generator().manual_seed(909)
-    short = float(np.mean([
-        _balanced(speakers, _scores(identify, [_window(s, EXCERPT_FRAMES, generator)
-                                               for s in seqs],
-                                    f"test excerpts of {EXCERPT_FRAMES} frames"))
-        for _ in range(3)]))
+    forbidden = _row_keys(torch.cat(seqs)) - _row_keys(torch.cat(seqs_train))
+    leak = _held_out_read_by(train_excerpt_model, forbidden, 12)
+    require(leak is None, LEAK_HINT.format(leak), TRAIN_CASE)
+    with _loaders_off(*_vowel_loaders()):
+        identify = run(train_excerpt_model, [s.clone() for s in seqs_train],
+                       speakers_train.clone(), what=TRAIN_CASE,
+                       hint="train_excerpt_model(seqs, speakers) gets a list of 270 "
+                            "utterances (T, 12) and their speakers (270,), and returns "
+                            "the trained model.")
+        require(callable(identify), "return the trained model (an nn.Module) or a "
+                f"function of utterances, not a {type(identify).__name__}.", TRAIN_CASE)
+        leak = _held_out_read_by(identify, forbidden, 12)
+        require(leak is None, LEAK_HINT.format(leak), TRAIN_CASE)
+        full = _balanced(speakers, _scores(identify, seqs,
+                                           "the 370 whole test utterances"))
+        generator = torch.Generator().manual_seed(909)
+        short = float(np.mean([
+            _balanced(speakers, _scores(identify, [_window(s, EXCERPT_FRAMES, generator)
+                                                   for s in seqs],
+                                        f"test excerpts of {EXCERPT_FRAMES} frames"))
+            for _ in range(3)]))
     report = f"balanced accuracy {full:.3f} on whole utterances, {short:.3f} on excerpts"
     if full < FULL_BAR:
         fail(f"{report}; the bar on whole utterances is {FULL_BAR}. Does your model take "
