@@ -185,6 +185,89 @@ def training_mean(X_train, y_train):
     return lambda X: torch.full((len(X),), y_train.mean().item())
 
 
+def shrunk_average(X_train, y_train):
+    """No MLP: the 20-day average pulled towards the training mean, a fixed recipe."""
+    mean = y_train.mean().item()
+    return lambda X: 0.7 * X.mean(dim=1) + 0.3 * mean
+
+
+class Affine20(torch.nn.Module):
+    """A linear regression as a module: one nn.Linear with least-squares weights."""
+
+    def __init__(self, X_train, y_train):
+        super().__init__()
+        self.linear = torch.nn.Linear(X_train.shape[1], 1)
+        A = torch.cat([X_train.double(), torch.ones(len(X_train), 1).double()], dim=1)
+        w = torch.linalg.lstsq(A, y_train.double()[:, None]).solution[:, 0]
+        with torch.no_grad():
+            self.linear.weight.copy_(w[None, :-1].float())
+            self.linear.bias.copy_(w[-1:].float())
+
+    def forward(self, X):
+        return self.linear(X)[:, 0]
+
+
+def least_squares(X_train, y_train):
+    return Affine20(X_train, y_train)
+
+
+class FunctionalMLP(torch.nn.Module):
+    """An MLP written with a forward method and torch.relu instead of nn.ReLU."""
+
+    def __init__(self, hidden=32):
+        super().__init__()
+        self.hidden, self.out = torch.nn.Linear(20, hidden), torch.nn.Linear(hidden, 1)
+
+    def forward(self, X):
+        return self.out(torch.relu(self.hidden(X))).reshape(-1)
+
+
+def functional_mlp(X_train, y_train):
+    utils.set_seed(0)
+    model = FunctionalMLP()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train.fit(model, torch.nn.MSELoss(), opt, (X_train, y_train), epochs=30, batch_size=64,
+              seed=0, progress=False)
+    return model
+
+
+def two_linear_layers_no_activation(X_train, y_train):
+    """Two nn.Linear layers with nothing between them: still a linear model."""
+    utils.set_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 32), torch.nn.Linear(32, 1),
+                                torch.nn.Flatten(0))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train.fit(model, torch.nn.MSELoss(), opt, (X_train, y_train), epochs=30, batch_size=64,
+              seed=0, progress=False)
+    return model
+
+
+class Decoy(torch.nn.Module):
+    """Holds two untrained layers but forecasts with a fixed recipe that ignores them."""
+
+    def __init__(self, mean):
+        super().__init__()
+        self.a, self.b, self.mean = torch.nn.Linear(20, 8), torch.nn.Linear(8, 1), mean
+
+    def forward(self, X):
+        return 0.7 * X.mean(dim=1) + 0.3 * self.mean
+
+
+def decoy_layers(X_train, y_train):
+    return Decoy(y_train.mean().item())
+
+
+def loads_the_prices_itself(X_train, y_train):
+    """Builds its own rows from the whole series, held-out years included."""
+    from mlpbook import data
+
+    close = torch.tensor(data.load_goog()["Close"].to_numpy(), dtype=torch.float64)
+    size = (100 * torch.log(close[1:] / close[:-1])).abs().float()
+    X = size.unfold(0, 20, 1)[:-5]
+    y = size[20:].unfold(0, 5, 1).mean(dim=1)
+    return trainer()(X, y)
+
+
 CORRECT = {
     "days_needed": {"math.ceil": days_ceil, "NumPy integer": days_numpy,
                     "search from n = 1": days_search, "whole float": days_float},
@@ -197,6 +280,7 @@ CORRECT = {
         "two layers, seed 3": trainer(seed=3),
         "one layer of 64, Adam": trainer(hidden=(64,), optimiser="adam"),
         "one layer of 16, 60 epochs": trainer(hidden=(16,), epochs=60),
+        "forward method with torch.relu": functional_mlp,
     },
 }
 
@@ -235,8 +319,23 @@ MUTANTS = {
         "two epochs": trainer(epochs=2),
         "inputs in fractions, not percent": trainer(transform=lambda X: X / 100),
         "trained on squared returns": trainer(target=lambda X, y: y**2),
+        "no MLP: the average shrunk to the mean": shrunk_average,
+        "no MLP: least squares in a module": least_squares,
+        "two linear layers, no activation": two_linear_layers_no_activation,
+        "two unused layers around a fixed recipe": decoy_layers,
+        "loads the whole series itself": loads_the_prices_itself,
     },
 }
+
+
+def test_volatility_check_restores_the_price_loader_after_a_refused_call():
+    from mlpbook import check, data
+
+    before = (data.load_goog, data._backtesting_prices)
+    with pytest.raises(check.CheckFailed, match="holds the prices back"):
+        check.volatility_model(loads_the_prices_itself)
+    assert (data.load_goog, data._backtesting_prices) == before
+    assert len(data.load_goog()) == 2148
 
 
 def test_volatility_check_holds_out_the_last_fifth_with_no_shared_days():

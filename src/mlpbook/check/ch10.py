@@ -9,11 +9,15 @@ The Experiment check (``volatility_model``) builds its data from ``data.load_goo
 itself: absolute daily log returns in percent, windows of ``VOL_WINDOW`` days, targets
 the mean absolute return of the next ``VOL_HORIZON`` days. It trains the learner's
 function on the first four fifths and scores the model on the last fifth, which the
-learner never receives.
+learner never receives; ``data.load_goog`` refuses to run while the learner's code runs.
+The model must be an MLP (an ``nn.Module`` whose output depends on at least two
+``nn.Linear`` layers and is not an affine function of its input), and the check reports
+a linear regression fitted on the same rows beside it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from fractions import Fraction
@@ -192,28 +196,112 @@ def _mse(forecast: torch.Tensor, target: torch.Tensor) -> float:
     return float(((forecast.to(F64) - target.to(F64)) ** 2).mean())
 
 
+@contextlib.contextmanager
+def _goog_unavailable():
+    """While the learner's code runs, loading the GOOG prices through the course's
+    loader fails (under its public name and through the helper it calls, so a reference
+    imported before the check fails too); the originals come back afterwards."""
+    from .. import data
+
+    message = ("the check holds the prices back while your function runs: train on "
+               "the X_train and y_train it receives")
+    original_load, original_prices = data.load_goog, data._backtesting_prices
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(message)
+
+    def prices(name, *args, **kwargs):
+        if name == "GOOG":
+            raise RuntimeError(message)
+        return original_prices(name, *args, **kwargs)
+
+    try:
+        data.load_goog, data._backtesting_prices = refuse, prices
+        yield
+    finally:
+        data.load_goog, data._backtesting_prices = original_load, original_prices
+
+
+def _ols_forecast(X_train, y_train, X_held) -> torch.Tensor:
+    """Least-squares linear regression with an intercept, fitted on the training rows;
+    its forecasts for X_held (m,), float64."""
+    def design(X):
+        return torch.cat([X.to(F64), torch.ones(len(X), 1, dtype=F64)], dim=1)
+
+    w = torch.linalg.lstsq(design(X_train), y_train.to(F64)[:, None]).solution
+    return (design(X_held) @ w)[:, 0]  # (m, 21) @ (21, 1) -> (m,)
+
+
+def _linear_layers_used(model: torch.nn.Module, X: torch.Tensor) -> int:
+    """How many of the model's nn.Linear layers the output on X depends on."""
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    if not linears:
+        return 0
+    weights = [m.weight for m in linears]
+    flags = [w.requires_grad for w in weights]
+    try:
+        for w in weights:
+            w.requires_grad_(True)
+        with torch.enable_grad():
+            out = model(X)
+            if not (isinstance(out, torch.Tensor) and out.requires_grad):
+                return 0
+            grads = torch.autograd.grad(out.sum(), weights, allow_unused=True)
+    finally:
+        for w, flag in zip(weights, flags):
+            w.requires_grad_(flag)
+    return sum(g is not None and bool(g.abs().sum() > 0) for g in grads)
+
+
+def _is_affine(forecast_of, X: torch.Tensor) -> bool:
+    """Whether f((a + b) / 2) = (f(a) + f(b)) / 2 holds on pairs of rows of X, as it
+    does for every affine function (a linear layer, a linear regression)."""
+    gen = torch.Generator().manual_seed(5)
+    a, b = X, X[torch.randperm(len(X), generator=gen)]
+    f_mid, f_a, f_b = (forecast_of(Z).to(F64) for Z in ((a + b) / 2, a, b))
+    gap = (f_mid - (f_a + f_b) / 2).abs().max()
+    return bool(gap <= 1e-4 * (1 + f_a.abs().max()))
+
+
 def volatility_model(fn) -> None:
-    """Check ``train_volatility_mlp(X_train, y_train)``: the model it returns must
-    forecast the mean absolute return of the next five days on the held-out last fifth
-    of the series with a lower mean squared error than the 20-day average."""
+    """Check ``train_volatility_mlp(X_train, y_train)``: the model it returns must be an
+    MLP, and it must forecast the mean absolute return of the next five days on the
+    held-out last fifth of the series with a lower mean squared error than the 20-day
+    average."""
     callable_(fn)
     X_train, y_train, X_held, y_held = _volatility_data()
-    model = run(fn, X_train.clone(), y_train.clone(), what="the training windows",
-                hint="X_train is (n, 20) float32, y_train (n,); return the model.")
-    require(callable(model), "train_volatility_mlp should return the trained model, "
-            f"not a {type(model).__name__}.")
-    if isinstance(model, torch.nn.Module):
-        model.eval()
-    forecast = run(lambda X: model(X), X_held.clone(), no_grad=True,
-                   what="the held-out windows",
-                   hint="the model takes a (n, 20) float32 tensor of absolute returns "
-                        "in percent and returns n forecasts.")
-    require(isinstance(forecast, torch.Tensor) and forecast.numel() == len(y_held),
-            f"the model should return one forecast per window: {len(y_held)} values "
-            "for the held-out windows.")
-    forecast = forecast.detach().reshape(-1)
+    with _goog_unavailable():
+        model = run(fn, X_train.clone(), y_train.clone(), what="the training windows",
+                    hint="X_train is (n, 20) float32, y_train (n,); return the model.")
+    require(isinstance(model, torch.nn.Module), "train_volatility_mlp should return the "
+            f"trained MLP, an nn.Module, not a {type(model).__name__}.")
+    model.eval()
+
+    def forecast_of(X):
+        with _goog_unavailable():
+            out = run(lambda Z: model(Z), X.clone(), no_grad=True,
+                      what="the held-out windows",
+                      hint="the model takes a (n, 20) float32 tensor of absolute "
+                           "returns in percent and returns n forecasts.")
+        require(isinstance(out, torch.Tensor) and out.numel() == len(X),
+                f"the model should return one forecast per window: {len(X)} values "
+                "for the held-out windows.")
+        return out.detach().reshape(-1)
+
+    forecast = forecast_of(X_held)
     require(bool(torch.isfinite(forecast).all()), "the forecasts contain NaN or "
             "infinite values: lower the learning rate.")
+    mlp = ("the exercise asks for an MLP: at least two nn.Linear layers with a "
+           "nonlinearity such as nn.ReLU between them, trained together with "
+           "train.fit.")
+    with _goog_unavailable():
+        used = run(_linear_layers_used, model, X_held[:64].clone(),
+                   what="the held-out windows, with gradients",
+                   hint="the model's forward pass should use its layers' weights.")
+    require(used >= 2, mlp + f" The model's output depends on {used} linear layer(s).")
+    require(not _is_affine(forecast_of, X_held), mlp + " This model's forecast is an "
+            "affine function of its inputs (a linear model), which the hidden "
+            "layer's nonlinearity would prevent.")
     mse = _mse(forecast, y_held)
     average = _mse(X_held.mean(dim=1), y_held)  # the 20-day historical volatility
     constant = _mse(torch.full_like(y_held, float(y_train.mean())), y_held)
@@ -223,5 +311,6 @@ def volatility_model(fn) -> None:
     require(mse < average, f"the held-out MSE is {mse:.3f}, {mse / average:.2f} of the "
             "20-day average's: the bar is below 1. Train longer, or give the MLP more "
             "units; keep the inputs as they are (absolute returns in percent).")
+    linear = _mse(_ols_forecast(X_train, y_train, X_held), y_held)
     ok(f"volatility_model: held-out MSE {mse / average:.2f} of the 20-day average's "
-       f"(bar: below 1).")
+       f"(bar: below 1); linear regression on the same rows: {linear / average:.2f}.")
