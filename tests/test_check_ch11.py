@@ -247,6 +247,46 @@ def returns_probabilities(model, X_cal, y_cal):
     return lambda X: torch.sigmoid(calibrated(X))
 
 
+def fresh_logistic_regression(model, X_cal, y_cal):
+    """Ignores the model: a new logistic regression on the calibration masses."""
+    scaler = StandardScaler().fit(X_cal.numpy())
+    fitted = LogisticRegression(max_iter=1000).fit(scaler.transform(X_cal.numpy()),
+                                                   y_cal.numpy())
+    return lambda X: torch.as_tensor(fitted.decision_function(
+        scaler.transform(X.numpy())))[:, None]
+
+
+def fine_tuned(model, X_cal, y_cal):
+    """Trains the whole network further on the calibration masses, without smoothing."""
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    train.fit(model, torch.nn.BCEWithLogitsLoss(), optimizer,
+              (X_cal, y_cal.float()[:, None]), epochs=40, batch_size=32, seed=0,
+              progress=False)
+    return model
+
+
+def fixed_slope(model, X_cal, y_cal):
+    """Nothing fitted: a slope of 4 chosen in advance to undo the smoothing."""
+    return lambda X: 4 * model(X)
+
+
+def loads_every_mass(model, X_cal, y_cal):
+    """Fits a new model on all 569 masses, the held-out ones included."""
+    from mlpbook import data
+
+    X, y = data.load_breast_cancer()
+    return fresh_logistic_regression(model, X, y)
+
+
+def loads_through_scikit_learn(model, X_cal, y_cal):
+    from sklearn.datasets import load_breast_cancer
+
+    X, target = load_breast_cancer(return_X_y=True)
+    X, y = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(1 - target)
+    return fresh_logistic_regression(model, X, y)
+
+
 CORRECT = {
     "positive_predictive_value": {"Bayes' rule": ppv_bayes, "expected counts": ppv_counts,
                                   "odds form": ppv_odds, "tensors": ppv_tensor},
@@ -256,8 +296,7 @@ CORRECT = {
     "recalibration": {"Linear(1, 1) with train.fit": platt_fit,
                       "Linear(1, 1) with LBFGS": platt_lbfgs,
                       "scikit-learn coefficients": platt_sklearn,
-                      "regularised, as a function": platt_sklearn_regularised,
-                      "temperature scaling": temperature},
+                      "regularised, as a function": platt_sklearn_regularised},
 }
 
 MUTANTS = {
@@ -292,6 +331,12 @@ MUTANTS = {
         "bias only": bias_only,
         "divides by the slope": divides_by_slope,
         "returns probabilities": returns_probabilities,
+        "temperature scaling (a slope, no shift)": temperature,
+        "a fresh logistic regression, ignoring the model": fresh_logistic_regression,
+        "the whole network fine-tuned": fine_tuned,
+        "a fixed slope, nothing fitted": fixed_slope,
+        "loads all 569 masses": loads_every_mass,
+        "loads them through scikit-learn": loads_through_scikit_learn,
     },
 }
 
@@ -320,6 +365,34 @@ def test_the_base_models_never_see_their_held_out_or_calibration_masses():
         # The standardisation was fitted on the other rows: their mean, not all rows'.
         total = X.sum(dim=0) - X_cal.sum(dim=0) - X_held.sum(dim=0)
         assert torch.allclose(mean, total / fit_rows, atol=1e-3)
+
+
+@pytest.mark.parametrize("mutant, hint", [
+    (temperature, "A slope alone cannot undo a shift"),
+    (bias_only, "A shift alone cannot undo a slope"),
+    (fresh_logistic_regression, "must not change which mass scores higher"),
+    (loads_every_mass, "holds the data back"),
+])
+def test_the_recalibration_check_names_the_mistake(mutant, hint):
+    from mlpbook import check
+
+    with pytest.raises(check.CheckFailed, match=hint):
+        check.recalibration(mutant)
+
+
+def test_the_recalibration_check_restores_the_loaders_it_holds_back():
+    import sklearn.datasets
+    from sklearn.datasets import _base
+
+    from mlpbook import check, data
+
+    before = (data.load_breast_cancer, sklearn.datasets.load_breast_cancer,
+              _base.load_breast_cancer, _base.load_csv_data)
+    with pytest.raises(check.CheckFailed):
+        check.recalibration(loads_through_scikit_learn)
+    assert before == (data.load_breast_cancer, sklearn.datasets.load_breast_cancer,
+                      _base.load_breast_cancer, _base.load_csv_data)
+    assert data.load_breast_cancer()[0].shape == (569, 30)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

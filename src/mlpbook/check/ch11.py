@@ -6,13 +6,18 @@ is "malignant" when ``probs >= threshold``; ``X`` (n, 30) are raw feature rows.
 
 The Experiment check (``recalibration``) loads the breast-cancer data itself. It cuts
 the 569 masses into five stratified folds; for each fold it trains the exercise's
-label-smoothed MLP on three other folds, hands the learner's function the model and a
-fourth fold for calibration, and scores the calibrated model on the held-out fold. The
-Brier score is pooled over the five held-out folds, 569 masses in all.
+label-smoothed MLP on three other folds, distorts its logits by a different known
+slope and shift in each round (``DISTORTIONS``, so that no fixed map repairs all five),
+hands the learner's function that model and a fourth fold for calibration, and scores
+the calibrated model on the held-out fold. A recalibration must keep the order of the
+model's scores on the held-out masses; the Brier score is pooled over the five held-out
+folds, 569 masses in all. The breast-cancer loaders refuse to run while the learner's
+code runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import numbers
 
@@ -222,6 +227,61 @@ def _base_models():
     return _BASE["rounds"]
 
 
+# Each round's base model has its logits s turned into slope * s + shift: a model that
+# is over- or under-confident, and shifted, by a different amount in each round.
+DISTORTIONS = ((0.5, -1.0), (2.0, 0.5), (1.0, 1.0), (0.7, -0.5), (1.5, 0.0))
+
+
+class Miscalibrated(torch.nn.Module):
+    """A model whose logits are ``slope * model(X) + shift``: shape (n, 1)."""
+
+    def __init__(self, model: torch.nn.Module, slope: float, shift: float):
+        super().__init__()
+        self.model, self.slope, self.shift = model, slope, shift
+
+    def forward(self, X):
+        return self.slope * self.model(X) + self.shift
+
+
+@contextlib.contextmanager
+def _breast_cancer_unavailable():
+    """While the learner's code runs, the breast-cancer data cannot be loaded: the
+    course's loader, scikit-learn's, and the helper scikit-learn's loader calls (so that
+    a reference imported before the check fails too); the originals come back
+    afterwards."""
+    import sklearn.datasets
+    from sklearn.datasets import _base
+
+    from .. import data
+
+    message = ("the check holds the data back while your function runs: fit on the "
+               "calibration masses it receives")
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(message)
+
+    original_csv = _base.load_csv_data
+
+    def load_csv_data(*args, **kwargs):
+        name = kwargs.get("data_file_name", args[0] if args else "")
+        if "breast_cancer" in str(name):
+            raise RuntimeError(message)
+        return original_csv(*args, **kwargs)
+
+    patches = [(data, "load_breast_cancer", refuse),
+               (sklearn.datasets, "load_breast_cancer", refuse),
+               (_base, "load_breast_cancer", refuse),
+               (_base, "load_csv_data", load_csv_data)]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
+    try:
+        for module, name, replacement in patches:
+            setattr(module, name, replacement)
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
+
+
 def _logits(model, X) -> torch.Tensor:
     if isinstance(model, torch.nn.Module):
         model.eval()
@@ -229,39 +289,70 @@ def _logits(model, X) -> torch.Tensor:
         return model(X)
 
 
+def _affine_fit(s: torch.Tensor, out: torch.Tensor) -> tuple[float, float, float]:
+    """Least squares out ~ alpha s + beta: (alpha, beta, largest residual)."""
+    A = torch.stack([s, torch.ones_like(s)], dim=1)  # (m, 2)
+    coef = torch.linalg.lstsq(A, out[:, None]).solution[:, 0]
+    residual = (A @ coef - out).abs().max()
+    return float(coef[0]), float(coef[1]), float(residual)
+
+
 def recalibration(fn) -> None:
-    """Check ``calibrate(model, X_cal, y_cal)``: the calibrated model it returns must
-    lower the Brier score on held-out masses to at most 0.6 of the model's own."""
+    """Check ``calibrate(model, X_cal, y_cal)``: the calibrated model it returns must keep
+    the order of the model's scores and lower the Brier score on held-out masses to at
+    most 0.6 of the model's own; each round's model is miscalibrated differently."""
     callable_(fn)
-    raw, calibrated, outcomes = [], [], []
-    for model, X_cal, y_cal, X_held, y_held in _base_models():
-        mine = copy.deepcopy(model)  # the learner may change the model it is given
-        new = run(fn, mine, X_cal.clone(), y_cal.clone(), what="a model and its "
-                  "calibration masses", hint="calibrate(model, X_cal, y_cal) returns a "
-                  "model that maps raw rows to calibrated logits.")
-        require(callable(new), "calibrate should return the calibrated model, not a "
-                f"{type(new).__name__}.")
-        out = run(_logits, new, X_held.clone(), what="held-out masses",
-                  hint="the calibrated model takes raw rows (m, 30) and returns m "
-                       "logits.")
+    raw, calibrated, outcomes, maps = [], [], [], []
+    for k, ((model, X_cal, y_cal, X_held, y_held), (slope, shift)) in enumerate(
+            zip(_base_models(), DISTORTIONS)):
+        given = Miscalibrated(model, slope, shift)
+        case = f"round {k + 1} of 5"
+        mine = copy.deepcopy(given)  # the learner may change the model it is given
+        with _breast_cancer_unavailable():
+            new = run(fn, mine, X_cal.clone(), y_cal.clone(), what="a model and its "
+                      "calibration masses", hint="calibrate(model, X_cal, y_cal) "
+                      "returns a model that maps raw rows to calibrated logits.")
+            require(callable(new), "calibrate should return the calibrated model, not "
+                    f"a {type(new).__name__}.")
+            out = run(_logits, new, X_held.clone(), what="held-out masses",
+                      hint="the calibrated model takes raw rows (m, 30) and returns m "
+                           "logits.")
         require(isinstance(out, torch.Tensor) and out.numel() == len(y_held),
                 f"the calibrated model should return one logit per mass: {len(y_held)} "
                 "values for the held-out masses.")
         out = out.detach().reshape(-1).to(F64)
         require(bool(torch.isfinite(out).all()), "the calibrated logits contain NaN or "
                 "infinite values.")
-        raw.append(torch.sigmoid(_logits(model, X_held).reshape(-1).to(F64)))
+        scores = _logits(given, X_held).reshape(-1).to(F64)  # the model's own scores
+        order = scores.argsort()
+        if bool(((out >= 0) & (out <= 1)).all()):
+            fail("the calibrated model returns numbers between 0 and 1: return logits "
+                 "(the score before the sigmoid), not probabilities.", case)
+        require(bool((out[order].diff() >= -1e-6).all()), "a recalibration maps the "
+                "model's own score s to a s + b; it must not change which mass scores "
+                "higher. Fit the two numbers on the model's logits, and leave the model "
+                "itself as it is.", case)
+        raw.append(torch.sigmoid(scores))
         calibrated.append(out)
         outcomes.append(y_held.to(F64))
+        maps.append(_affine_fit(scores, out))
     logits, y = torch.cat(calibrated), torch.cat(outcomes)
-    if bool(((logits >= 0) & (logits <= 1)).all()):
-        fail("the calibrated model returns numbers between 0 and 1: return logits "
-             "(the score before the sigmoid), not probabilities.")
     before = float(((torch.cat(raw) - y) ** 2).mean())
     after = float(((torch.sigmoid(logits) - y) ** 2).mean())
-    require(after <= 0.6 * before, f"on 569 held-out masses the Brier score goes from "
-            f"{before:.4f} to {after:.4f}, {after / before:.2f} of the original; the bar "
-            "is 0.6. Fit a and b of sigmoid(a s + b) on the calibration masses' logits s, "
-            "minimising the binary cross-entropy.")
+    result = (f"on 569 held-out masses the Brier score goes from {before:.4f} to "
+              f"{after:.4f}, {after / before:.2f} of the original; the bar is 0.6.")
+    if after > 0.6 * before:
+        affine = all(residual < 1e-3 * (1 + abs(alpha)) for alpha, _, residual in maps)
+        no_shift = all(abs(beta) < 1e-3 for _, beta, _ in maps)
+        no_slope = all(abs(alpha - 1) < 1e-3 for alpha, _, _ in maps)
+        if affine and no_shift and no_slope:
+            fail(result + " The calibrated logits equal the model's own: fit a and b "
+                 "of sigmoid(a s + b) on the calibration masses.")
+        if affine and no_shift:
+            fail(result + " A slope alone cannot undo a shift: fit b too.")
+        if affine and no_slope:
+            fail(result + " A shift alone cannot undo a slope: fit a too.")
+        fail(result + " Fit a and b of sigmoid(a s + b) on the calibration masses' "
+             "logits s, minimising the binary cross-entropy.")
     ok(f"recalibration: the held-out Brier score falls from {before:.4f} to "
-       f"{after:.4f}.")
+       f"{after:.4f} ({after / before:.2f} of it).")
