@@ -179,8 +179,9 @@ LOOP = {
         "epochs, batch size and seed. Both shuffle epoch `e` with a generator seeded with "
         "`train.epoch_seed(seed, e)`, so they see the same mini-batches and must give the "
         "same losses; both run the same PyTorch operations, so the ratio shows what "
-        "`fit`'s bookkeeping (checking its arguments, seeding each epoch) "
-        "costs."),
+        "`fit`'s bookkeeping costs: checking its arguments, seeding each epoch's "
+        "generators inside a fork that restores them, and checking that each batch's "
+        "loss is finite."),
 }
 
 
