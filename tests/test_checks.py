@@ -76,7 +76,7 @@ def test_a_stub_ends_as_not_done_and_a_non_function_is_refused(module, name):
     with pytest.raises(NotImplementedError) as failure:
         getattr(check, name)(stub)
     assert isinstance(failure.value, check.ExerciseNotDone)
-    text = rendered(failure.value)
+    text = " ".join(rendered(failure.value).split())
     assert "Exercise 9: the task" in text and "Replace the line" in text
     assert_shows_no_check_code(text)
     with pytest.raises(TypeError, match="expected a function") as refused:
@@ -93,7 +93,8 @@ def test_an_error_in_the_learners_code_shows_its_message_not_a_traceback(module,
         getattr(check, name)(buggy)
     text = rendered(failure.value)
     assert text.startswith("\u2718 Not yet.")
-    assert "ValueError: shapes (3, 4) and (5, 6) do not match" in text
+    assert max(len(line) for line in text.splitlines()) <= 80, "a verdict wraps at 80"
+    assert "ValueError: shapes (3, 4) and (5, 6) do not match" in " ".join(text.split())
     assert_shows_no_check_code(text)
 
 

@@ -294,7 +294,8 @@ def test_untouched_exercises_stop_only_at_their_stubs_and_show_no_answer(exercis
     for k, error in errors:
         assert error.ename in ("NotImplementedError", "ExerciseNotDone"), (
             f"cell {k}: {error.ename}: {error.evalue}")
-        found = [h for h in hints if h in error.evalue]
+        said = " ".join(error.evalue.split())  # a verdict wraps at 80 columns
+        found = [h for h in hints if " ".join(h.split()) in said]
         assert found, f"cell {k} failed outside a stub: {error.evalue}"
         reached.update(found)
     assert reached == set(hints), "some stub was never reached"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import textwrap
 from collections.abc import Callable
 
 import torch
@@ -18,6 +19,17 @@ from torch.overrides import TorchFunctionMode
 
 CROSS = "\u2718"
 TICK = "\u2714"
+WIDTH = 80  # a verdict wraps like the notebooks' own output
+
+
+def _wrapped(message: str) -> str:
+    """Each line of ``message`` wrapped at ``WIDTH``, continuation lines indented."""
+    lines = []
+    for line in message.splitlines():
+        indent = " " * (len(line) - len(line.lstrip()))
+        lines += textwrap.wrap(line, WIDTH, subsequent_indent=indent + "  ",
+                               break_on_hyphens=False) or [""]
+    return "\n".join(lines)
 
 
 class _Verdict:
@@ -49,7 +61,7 @@ def fail(hint: str, case: str | None = None) -> None:
     message = f"{CROSS} Not yet. Hint: {hint}"
     if case:
         message += f"\n  Failing case: {case}"
-    raise CheckFailed(message)
+    raise CheckFailed(_wrapped(message))
 
 
 def require(condition: bool, hint: str, case: str | None = None) -> None:
@@ -109,7 +121,10 @@ def run(fn: Callable, *args, what: str, hint: str | None = None, no_grad: bool =
                    f"{_one_line(error)}")
         message += "\n  Hint: " + (hint or "compare the shapes and dtypes in your code with "
                                     "the ones the exercise describes.")
-        raise CheckFailed(message) from None
+        if "dtype" in str(error) or "Double and Float" in str(error):
+            message += ("\n  Note: the check's tensors may be float64: create new tensors "
+                        "with the dtype of the ones you are given (dtype=x.dtype).")
+        raise CheckFailed(_wrapped(message)) from None
 
 
 def not_done(error: NotImplementedError) -> ExerciseNotDone:
@@ -117,10 +132,10 @@ def not_done(error: NotImplementedError) -> ExerciseNotDone:
     if isinstance(error, ExerciseNotDone):
         return error
     task = str(error).strip() or "this exercise"
-    return ExerciseNotDone(
+    return ExerciseNotDone(_wrapped(
         f"{CROSS} Not done yet: {task}\n"
         "  Replace the line `raise NotImplementedError(...)` in the cell above with your "
-        "code, run that cell, then run this check again.")
+        "code, run that cell, then run this check again."))
 
 
 def guard(check: Callable) -> Callable:
@@ -135,9 +150,9 @@ def guard(check: Callable) -> Callable:
         except NotImplementedError as error:
             raise not_done(error) from None
         except Exception as error:
-            raise CheckFailed(
+            raise CheckFailed(_wrapped(
                 f"{CROSS} Not yet. The check could not use what your code returned: "
-                f"{_one_line(error)}") from None
+                f"{_one_line(error)}")) from None
 
     guarded.__wrapped_check__ = check
     return guarded
