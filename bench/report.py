@@ -445,6 +445,53 @@ METRICS = {
     "lm_unigram_test_nll": ("a unigram model (character frequencies)", "lower", False),
     "langid_mlp_accuracy": ("the MLP's language-identification accuracy", "higher", True),
     "langid_nb_accuracy": ("naive Bayes", "higher", True),
+    # Part II, second edition: headlines over many splits, seeds or folds, and the
+    # strongest classical baselines measured on the same ones.
+    "mlp_split_mean_accuracy": ("the MLP's test accuracy, averaged over the chapter's "
+                                "random splits", "higher", True),
+    "svm_split_mean_accuracy": ("an RBF-kernel SVM tuned by cross-validation on the same "
+                                "splits", "higher", True),
+    "logreg_split_mean_accuracy": ("logistic regression on the same splits", "higher",
+                                   True),
+    "svm_test_accuracy": ("an RBF-kernel SVM tuned by cross-validation", "higher", True),
+    "mlp_seed_mean_accuracy": ("the MLP's test accuracy, averaged over training seeds",
+                               "higher", True),
+    "best_baseline_test_accuracy": ("the classical model that cross-validation picks "
+                                    "(logistic regression, k-NN or an SVM)", "higher",
+                                    True),
+    "dtw_test_accuracy": ("1-nearest neighbour with dynamic time warping", "higher",
+                          True),
+    "pooling_mlp_test_accuracy": ("an MLP on each frame with mean and standard-deviation "
+                                  "pooling (x-vector style)", "higher", True),
+    "stats_mlp_test_accuracy": ("the MLP on summary statistics of the frames", "higher",
+                                True),
+    "mlp_walk_forward_accuracy": ("the share of days on which the MLP predicts the "
+                                  "direction of the next day's return, walk-forward over "
+                                  "the years", "higher", True),
+    "always_up_walk_forward_accuracy": ("always predicting a rise", "higher", True),
+    "logistic_walk_forward_accuracy": ("logistic regression", "higher", True),
+    "always_up_directional_accuracy": ("always predicting a rise", "higher", True),
+    "mlp_vs_always_up_p": ("the p-value of the paired test of the MLP against always "
+                           "predicting a rise", None, False),
+    "strategy_sharpe": ("the Sharpe ratio of trading on the MLP's forecasts, after costs",
+                        "higher", False),
+    "buy_and_hold_sharpe": ("buy-and-hold", "higher", False),
+    "centred_leak_accuracy": ("a model given a centred moving average, which looks ahead "
+                              "(the chapter's warning, not a fair baseline)", "higher",
+                              True),
+    "mlp_rcv_auc": ("the MLP's area under the ROC curve (AUC), over repeated "
+                    "cross-validation", "higher", False),
+    "logreg_rcv_auc": ("logistic regression", "higher", False),
+    "rcv_auc_difference": ("the MLP's AUC minus logistic regression's", None, False),
+    "brier_before_calibration": ("the Brier score before recalibration", "lower", False),
+    "brier_after_calibration": ("the Brier score after recalibration", "lower", False),
+    "lm_interpolated_test_nll": ("an interpolated Kneser-Ney count model", "lower",
+                                 False),
+    "lm_ngram_test_nll": ("the best add-alpha count model of a single order", "lower",
+                          False),
+    "langid_logreg_accuracy": ("logistic regression", "higher", True),
+    "langid_mcnemar_p": ("the p-value of McNemar's test, MLP against logistic regression",
+                         None, False),
 }
 # Values listed as baselines that are not fair comparisons (the chapter shows them as a
 # warning); they never count as the strongest baseline.

@@ -14,6 +14,21 @@ from conftest import CHAPTERS, read
 from bench import execute, micro, report, run
 
 TARGETS = report.load_targets()
+# The page and the verdicts are tested on targets of their own, so that a chapter that
+# changes its targets changes no test here (the real targets are checked further down).
+SYNTHETIC_TARGETS = TARGETS | {"chapters": {
+    "01": {"part": "I", "headline": "perceptron_updates", "report": ["novikoff_bound"],
+           "checks": ["perceptron_updates <= novikoff_bound"]},
+    "08": {"part": "II", "headline": "mlp_test_accuracy",
+           "baselines": ["logreg_test_accuracy", "sklearn_mlp_test_accuracy"],
+           "optional_baselines": ["majority_test_accuracy"],
+           "checks": ["mlp_test_accuracy >= 0.98",
+                      "mlp_test_accuracy > sklearn_mlp_test_accuracy"]},
+    "09": {"part": "II", "headline": "mlp_test_accuracy",
+           "baselines": ["logreg_test_accuracy", "knn_test_accuracy"],
+           "published": {"value": 0.941, "source": "Kudo, Toyama and Shimbo, 1999"},
+           "checks": ["mlp_test_accuracy >= 0.985"]},
+}}
 
 
 def glue_output(name, text, prefix="application/papermill.record/"):
@@ -45,7 +60,8 @@ def results_for(chapters, micro_results=()):
                "memory_gib": 8.0, "omp_num_threads": None, "torch_threads": 2,
                "platform": "test", "python": "3.11", "load_average": [0.5, 0.4, 0.3],
                "commit": None}
-    return report.build_results(TARGETS, entries, list(micro_results), machine=machine,
+    return report.build_results(SYNTHETIC_TARGETS, entries, list(micro_results),
+                                machine=machine,
                                 versions={"torch": "0"}, generated="2026-01-02T03:04:05+00:00")
 
 
@@ -246,7 +262,8 @@ def test_slow_chapter_misses_its_time_target():
     results = results_for([("01", [{"perceptron_updates": 4, "novikoff_bound": 92.4}])])
     assert results["chapters"][0]["checks"][0]["status"] == "met"
     slow = results["chapters"][0]["runs"][0] | {"wall_s": 61.0}
-    chapter = report.summarise_chapter(TARGETS["chapters"]["01"], [slow], max_seconds=60)
+    chapter = report.summarise_chapter(SYNTHETIC_TARGETS["chapters"]["01"], [slow],
+                                       max_seconds=60)
     assert chapter["checks"][0]["status"] == "missed"
 
 
