@@ -88,7 +88,7 @@ def softmax_func_grad(P, grad_P):
 
 
 def mlp_ok(X, y, W1, b1, W2, b2, *, softmax_dim=1, transposed_w1=False, local="relu",
-           bias_mean=False):
+           bias_mean=False, per_example=False):
     n = X.shape[0]
     rows = torch.arange(n)
     Z1 = X @ W1.T + b1
@@ -97,7 +97,8 @@ def mlp_ok(X, y, W1, b1, W2, b2, *, softmax_dim=1, transposed_w1=False, local="r
     loss = -P[rows, y].log().mean()
     delta = P.clone()
     delta[rows, y] -= 1
-    delta /= n
+    if not per_example:
+        delta /= n
     grad_W2 = delta.T @ H
     grad_b2 = delta.sum(dim=0)
     derivative = {"relu": (Z1 > 0).to(X.dtype), "tanh": 1 - H**2,
@@ -473,6 +474,7 @@ MUTANTS = {
         "tanh derivative instead of relu's": lambda *a: mlp_ok(*a, local="tanh"),
         "forgets relu's derivative": lambda *a: mlp_ok(*a, local="none"),
         "bias gradient is a mean": lambda *a: mlp_ok(*a, bias_mean=True),
+        "forgets the / n of the mean loss": lambda *a: mlp_ok(*a, per_example=True),
         "forgets b2": lambda *a: (mlp_ok(*a)[0], {k: v for k, v in mlp_ok(*a)[1].items()
                                                   if k != "b2"}),
         "uses autograd": mlp_autograd,

@@ -108,16 +108,16 @@ def linear_backward(fn) -> None:
                   "derivative with respect to W[k, j], the weight from input j to "
                   "output k."] = W.grad.T
         if batch:
-            wrong["grad_W is divided by n: any mean over the batch is already inside "
-                  "grad_out, so the rows are simply added up."] = W.grad / n
+            wrong["your grad_W is divided by n: any mean over the batch is already "
+                  "inside grad_out, so the rows are simply added up."] = W.grad / n
         _diagnose(value, W.grad, wrong, "W[k, j] enters out[i, k] in every row i, "
                   "multiplied by X[i, j]; add up those contributions over the batch.",
                   case)
         value = _as_f64(grad_b, (d_out,), "grad_b", case)
         wrong = {}
         if batch:
-            wrong["grad_b is a mean: b is added to every row, so its gradient is the sum "
-                  "of the contributions of all rows."] = b.grad / n
+            wrong["your grad_b is the mean over the rows; b is added to every row, so "
+                  "its gradient is the sum of the contributions of all rows."] = b.grad / n
         _diagnose(value, b.grad, wrong,
                   "b[k] is added to out[i, k] in every row i with coefficient 1.", case)
     ok("linear_backward: the three gradients match autograd, square layers included.")
@@ -226,9 +226,12 @@ def relu_mlp_backward(fn) -> None:
                 if expected.shape[0] == expected.shape[1]:
                     wrong["grads['W1'] is laid out the other way round: entry [j, i] must "
                           "hold the derivative with respect to W1[j, i]."] = expected.T
+            if len(y) > 1:
+                wrong["your gradients are n times too large: the loss is a mean over the "
+                      "batch, so dL/dlogits carries 1/n."] = expected * len(y)
             if name in ("b1", "b2") and len(y) > 1:
-                wrong[f"grads['{name}'] is a mean: the bias is added to every row, so its "
-                      "gradient adds up the rows."] = expected / len(y)
+                wrong[f"your grads['{name}'] is the mean over the rows; the bias is added "
+                      "to every row, so its gradient adds up the rows."] = expected / len(y)
             if name in ("W1", "b1"):
                 wrong.update(_relu_mask_mistakes(X, y, params, H, name))
             value = _as_f64(grads[name], tuple(params[name].shape), f"grads['{name}']", case)
