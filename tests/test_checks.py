@@ -141,3 +141,49 @@ def test_no_grad_runs_refuse_every_way_back_to_autograd(sneak):
     assert torch.equal(_common.run(lambda v: 2 * v, x, what="x", no_grad=True), 2 * x)
     with pytest.raises(check.CheckFailed, match="RuntimeError"):
         _common.run(by_autograd, x, what="x", no_grad=True)
+
+
+def test_number_accepts_python_numpy_and_one_element_tensors_only():
+    import numpy as np
+    import torch
+
+    for value in (2, 2.0, np.float32(2.0), np.int64(2), torch.tensor(2.0)):
+        assert _common.number(value, "the answer") == 2.0
+    for value, words in ((torch.ones(2), "shape (2,)"), (True, "not a bool"),
+                         ("2", "not a str")):
+        with pytest.raises(check.CheckFailed) as failure:
+            _common.number(value, "the answer")
+        assert words in " ".join(str(failure.value).split())
+
+
+def test_run_either_dtype_tries_each_dtype_and_reports_the_first_failure():
+    import torch
+
+    def float32_only(x):
+        if x.dtype != torch.float32:
+            raise TypeError(f"wants float32, got {x.dtype}")
+        return x
+
+    def make(dtype):
+        return (torch.zeros(2, dtype=dtype),)
+
+    result, dtype = _common.run_either_dtype(
+        float32_only, make, (torch.float64, torch.float32), what="a vector")
+    assert dtype == torch.float32 and result.dtype == torch.float32
+    def never(x):
+        raise TypeError(f"refuses {x.dtype}")
+
+    with pytest.raises(check.CheckFailed, match="refuses torch.float64"):
+        _common.run_either_dtype(never, make, (torch.float64, torch.float32),
+                                 what="a vector")
+
+
+def test_refused_blocks_each_target_and_restores_it_even_after_an_error():
+    import math
+
+    original = math.sqrt
+    with pytest.raises(ZeroDivisionError), _common.refused([(math, "sqrt")], "no sqrt"):
+        with pytest.raises(RuntimeError, match="no sqrt"):
+            math.sqrt(4)
+        raise ZeroDivisionError
+    assert math.sqrt is original and math.sqrt(4) == 2

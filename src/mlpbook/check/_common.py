@@ -184,3 +184,53 @@ def whole_number(value, what: str) -> int:
     require(isinstance(value, (int, np.integer)) and not isinstance(value, bool),
             f"{what} should be a whole number (an int), not a {type(value).__name__}.")
     return int(value)
+
+
+def number(value, what: str) -> float:
+    """Accept a Python or NumPy real number, or a one-element tensor; return a float."""
+    import numbers
+
+    if isinstance(value, torch.Tensor):
+        require(value.numel() == 1, f"{what} should be one number, not a tensor of "
+                f"shape {tuple(value.shape)}.")
+        value = value.item()
+    require(isinstance(value, numbers.Real) and not isinstance(value, bool),
+            f"{what} should be a number, not a {type(value).__name__}.")
+    return float(value)
+
+
+def run_either_dtype(fn: Callable, make_args: Callable, dtypes: tuple, *, what: str,
+                     hint: str | None = None, no_grad: bool = False):
+    """``run(fn, *make_args(dtype))`` with the first dtype in ``dtypes`` that works.
+
+    Returns ``(result, dtype)``. When every dtype fails, the verdict is the first one's,
+    so that a learner whose code breaks sees the failure on the exercise's own dtype.
+    """
+    first = None
+    for dtype in dtypes:
+        try:
+            return run(fn, *make_args(dtype), what=what, hint=hint,
+                       no_grad=no_grad), dtype
+        except CheckFailed as failure:
+            first = first or failure
+    raise first from None
+
+
+@contextlib.contextmanager
+def refused(targets, message: str):
+    """While the block runs, each ``(module, name)`` in ``targets`` raises
+    ``RuntimeError(message)`` when called; the originals come back afterwards, even after
+    an error. Names that a module lacks are skipped."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(message)
+
+    saved = [(module, name, getattr(module, name)) for module, name in targets
+             if hasattr(module, name)]
+    try:
+        for module, name, _ in saved:
+            setattr(module, name, refuse)
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
