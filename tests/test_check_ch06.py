@@ -27,6 +27,11 @@ def iterations_remainder(n, batch_size, drop_last):
     return full + (1 if rest and not drop_last else 0)
 
 
+def iterations_loader(n, batch_size, drop_last):
+    """A DataLoader counts its own batches (it refuses NumPy integers as batch_size)."""
+    return len(DataLoader(range(n), batch_size=batch_size, drop_last=drop_last))
+
+
 # --- Exercise 2: the batches of an epoch ---------------------------------------------
 
 
@@ -57,6 +62,15 @@ def batches_forked(n, batch_size, seed, epoch):
         torch.manual_seed(train.epoch_seed(seed, epoch))
         order = torch.randperm(n)
     return [order[k:k + batch_size] for k in range(0, n, batch_size)]
+
+
+def batches_one_generator(n, batch_size, seed, epoch):
+    """One generator seeded with the run's seed, advanced epoch by epoch: at epoch 0 the
+    order of seed + epoch, so run 1 at epoch 0 repeats run 0 at epoch 1."""
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(epoch):
+        torch.randperm(n, generator=generator)
+    return list(torch.randperm(n, generator=generator).split(batch_size))
 
 
 def batches_seeding_global(n, batch_size, seed, epoch):
@@ -152,6 +166,27 @@ def evaluate_inference_mode(model, loss_fn, loader):
     return (torch.stack(losses).sum() / n).item(), (torch.stack(hits).sum() / n).item()
 
 
+def evaluate_joined_logits(model, loss_fn, loader):
+    """The model on one batch at a time, the logits joined afterwards: fine."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(xb) for xb, _ in loader])  # (n, C)
+        y = torch.cat([yb for _, yb in loader])  # (n,)
+        out = loss_fn(logits, y).item(), (logits.argmax(dim=1) == y).float().mean().item()
+    model.train(was_training)
+    return out
+
+
+def evaluate_joined_batches(model, loss_fn, loader):
+    """Joins the batches into one tensor and hands it to train.evaluate: the model sees
+    all the data at once, which the exercise is there to avoid."""
+    X = torch.cat([xb for xb, _ in loader])
+    y = torch.cat([yb for _, yb in loader])
+    scores = train.evaluate(model, loss_fn, (X, y), metrics={"acc": train.accuracy})
+    return scores["loss"], scores["acc"]
+
+
 def evaluate_always_train_after(model, loss_fn, loader):
     out = evaluate_ok(model, loss_fn, loader)
     model.train()  # wrong when the model was in evaluation mode
@@ -224,6 +259,20 @@ def quietly(convert):
     return converted
 
 
+def epoch_zero_after_step(model, loss_fn, optimizer, loader):
+    """Clears the gradients after each step instead of before each backward: the same
+    steps when the gradients start cleared."""
+    model.train()
+    total = 0.0
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        total += loss.item() * len(yb)
+    return total / len(loader.dataset)
+
+
 def epoch_detached(model, loss_fn, optimizer, loader):
     """Adds up detached loss tensors (no graph), a number at the end: also fine."""
     model.train()
@@ -253,16 +302,21 @@ def epoch_counts_first(model, loss_fn, optimizer, loader):
 
 CORRECT = {
     "iterations_per_epoch": {"reference": iterations_ok, "numpy integers": iterations_numpy,
-                             "divmod": iterations_remainder},
+                             "divmod": iterations_remainder,
+                             "len of a DataLoader": iterations_loader},
     "epoch_batches": {"reference": batches_ok, "seeded DataLoader": batches_loader,
                       "DataLoader with a seeded sampler": batches_loader_sampler,
                       "fork_rng": batches_forked},
     "batch_gradient_error": {"reference": error_ok, "sample variance": error_sample_variance,
                              "enumeration": error_by_enumeration},
-    "evaluate_loader": {"reference": evaluate_ok, "inference_mode": evaluate_inference_mode},
+    "evaluate_loader": {"reference": evaluate_ok, "inference_mode": evaluate_inference_mode,
+                        "logits of each batch, joined": evaluate_joined_logits},
     "train_one_epoch": {"reference": epoch_ok,
                         "model.zero_grad and log_softmax": epoch_model_zero_grad_and_log_softmax,
                         "detached loss tensors": epoch_detached,
+                        "log of the softmax over dim=1 (the minimal fix)": lambda *a: epoch_ok(
+                            *a, softmax_dim=1),
+                        "zero_grad after step": epoch_zero_after_step,
                         "counts the samples first": epoch_counts_first},
 }
 
@@ -279,6 +333,7 @@ MUTANTS = {
         "seed + epoch, the first edition's rule": lambda n, b, seed, epoch: batches_ok(
             n, b, seed, epoch, rule=lambda s, e: s + e),
         "ignores the epoch": lambda n, b, seed, epoch: batches_ok(n, b, seed, 0),
+        "one generator seeded with seed, advanced each epoch": batches_one_generator,
         "no shuffle": lambda n, b, seed, epoch: list(torch.arange(n).split(b)),
         "global random state": lambda n, b, seed, epoch: list(torch.randperm(n).split(b)),
         "seeds the global random state": batches_seeding_global,
@@ -297,6 +352,7 @@ MUTANTS = {
     },
     "evaluate_loader": {
         "forgets eval()": lambda *a: evaluate_ok(*a, eval_mode=False),
+        "joins the batches, then train.evaluate": evaluate_joined_batches,
         "records a graph": lambda *a: evaluate_ok(*a, no_grad=False),
         "leaves the model in evaluation mode": lambda *a: evaluate_ok(*a, restore=False),
         "always switches to training mode after": evaluate_always_train_after,

@@ -36,14 +36,15 @@ F64 = torch.float64
 # --- Exercise 1 -----------------------------------------------------------------------
 
 def iterations_per_epoch(fn) -> None:
-    """Check ``iterations_per_epoch(n, batch_size, drop_last)`` -> a whole number."""
-    import numpy as np
+    """Check ``iterations_per_epoch(n, batch_size, drop_last)`` -> a whole number.
 
+    The inputs are Python ints, so that ``len(DataLoader(range(n), ...))``, which refuses
+    NumPy integers, is accepted like a formula; the answer may be a NumPy integer.
+    """
     callable_(fn)
     cases = [(540, 32, False, 17), (540, 32, True, 16), (64, 64, False, 1),
              (64, 64, True, 1), (10, 64, False, 1), (10, 64, True, 0), (1, 1, False, 1),
-             (1000, 7, True, 142), (1000, 7, False, 143),
-             (np.int64(100), np.int64(30), False, 4)]
+             (1000, 7, True, 142), (1000, 7, False, 143), (100, 30, False, 4)]
     for n, batch, drop_last, expected in cases:
         case = f"n = {n}, batch_size = {batch}, drop_last = {drop_last}"
         out = run(fn, n, batch, drop_last, what=case,
@@ -124,8 +125,9 @@ def epoch_batches(fn) -> None:
         require(flat != list(range(n)), "shuffle the indices: fit draws a fresh random "
                 "order every epoch.", case)
         require(batches not in _shuffles(n, batch, seed + epoch),
-                "this is the order of the first edition's rule, seed + epoch, under which "
-                "run 1 at epoch 0 repeats run 0 at epoch 1. Derive each epoch's seed with "
+                "your order is the one of a generator seeded with seed + epoch (at epoch "
+                "0, with seed itself); under that rule run 1 at epoch 0 would repeat run 0 "
+                "at epoch 1. Seed each epoch's generator with "
                 "train.epoch_seed(seed, epoch).", case)
         require(epoch == 0 or batches not in _shuffles(n, batch, train.epoch_seed(seed, 0)),
                 "every epoch of a run gets its own order: the generator's seed must depend "
@@ -204,9 +206,11 @@ class _Probe(nn.Module):
     def __init__(self):
         super().__init__()
         self.calls: list[tuple[bool, bool]] = []
+        self.rows: list[int] = []  # the batch size of each forward pass
 
     def forward(self, x):
         self.calls.append((self.training, torch.is_grad_enabled()))
+        self.rows.append(len(x))
         return x
 
 
@@ -243,6 +247,10 @@ def evaluate_loader(fn) -> None:
             torch.set_grad_enabled(grad_before)  # whatever the learner's code left
         calls = model[0].calls
         require(bool(calls), "run the model on the batches of the loader.", case)
+        require(max(model[0].rows) <= 7, "the model ran on more samples at once than a "
+                "batch of the loader holds (7): for data too large to go through the "
+                "model at once, run it on one batch (xb, yb) at a time, without joining "
+                "the batches first.", case)
         require(not any(training for training, _ in calls), "the model ran in training "
                 "mode, so its dropout layer was active: switch to evaluation mode first.",
                 case)
