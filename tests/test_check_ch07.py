@@ -70,11 +70,32 @@ def he_uniform_kaiming_imported(model):
 def he_uniform_by_hand(model):
     """Filling the tensors in place under torch.no_grad(), returning nothing."""
     with torch.no_grad():
-        for m in model:
+        for m in model.modules():
             if isinstance(m, nn.Linear):
                 a = (6.0 / m.weight.shape[1]) ** 0.5  # weight (out, in)
                 m.weight.uniform_(-a, a)
                 m.bias.zero_()
+
+
+def he_uniform_apply(model):
+    """model.apply visits every module, nested ones included; the bound from the
+    standard deviation, a = sqrt(3) * std."""
+    def init(m):
+        if isinstance(m, nn.Linear):
+            a = math.sqrt(3) * math.sqrt(2 / m.in_features)
+            nn.init.uniform_(m.weight, a=-a, b=a)
+            nn.init.constant_(m.bias, 0.0)
+    return model.apply(init)
+
+
+def he_uniform_top_level_only(model):
+    """model.children() (or iterating over the Sequential) misses nested layers."""
+    for m in model.children():
+        if isinstance(m, nn.Linear):
+            a = math.sqrt(6 / m.in_features)
+            nn.init.uniform_(m.weight, -a, a)
+            nn.init.zeros_(m.bias)
+    return model
 
 
 def he_uniform_replaces(model):
@@ -272,8 +293,12 @@ def clip_with_module(parameters, max_norm):
 
 
 CORRECT = {
-    "mlp_from_sizes": {"reference": mlp_ok, "named layers": mlp_named},
-    "he_uniform": {"reference": he_uniform_ok, "by hand, returning None": he_uniform_by_hand},
+    "mlp_from_sizes": {"reference": mlp_ok, "named layers": mlp_named,
+                       "pairs of layers, the last ReLU dropped": lambda s: nn.Sequential(*[
+                           m for a, b in zip(s, s[1:]) for m in (nn.Linear(a, b), nn.ReLU())
+                       ][:-1])},
+    "he_uniform": {"reference": he_uniform_ok, "by hand, returning None": he_uniform_by_hand,
+                   "model.apply, the bound from the standard deviation": he_uniform_apply},
     "adamw_step": {"reference": adamw_ok, "in place, PyTorch's order": adamw_in_place,
                    "computed in float32": adamw_float32},
     "decay_groups": {"by ndim": groups_by_ndim, "by module type": groups_by_module,
@@ -292,6 +317,9 @@ MUTANTS = {
         "no activations": lambda s: nn.Sequential(*[nn.Linear(a, b)
                                                     for a, b in zip(s, s[1:])]),
         "a list, not a Sequential": lambda s: list(mlp_ok(s)),
+        "Linear layers without bias": lambda s: nn.Sequential(*[
+            m for a, b in zip(s, s[1:]) for m in (nn.Linear(a, b, bias=False), nn.ReLU())
+        ][:-1]),
     },
     "he_uniform": {
         "Xavier's uniform bound": lambda m: he_uniform_ok(
@@ -304,6 +332,9 @@ MUTANTS = {
             m, bound=lambda i, o: 2 / i),
         "the standard deviation used as the bound": lambda m: he_uniform_ok(
             m, bound=lambda i, o: math.sqrt(2 / i)),
+        "a bound too wide, 6 / sqrt(n_in)": lambda m: he_uniform_ok(
+            m, bound=lambda i, o: 6 / math.sqrt(i)),
+        "top-level layers only (model.children())": he_uniform_top_level_only,
         "normal instead of uniform": lambda m: he_uniform_ok(m, normal=True),
         "biases left alone": lambda m: he_uniform_ok(m, zero_bias=False),
         "replaces the parameters": he_uniform_replaces,

@@ -62,6 +62,8 @@ def mlp_from_sizes(fn) -> None:
         shapes = [(m.in_features, m.out_features) for m in linears]
         require(shapes == list(zip(sizes, sizes[1:])),
                 "layer k should map sizes[k] features to sizes[k + 1].", case)
+        require(all(m.bias is not None for m in linears), "keep the bias of every Linear "
+                "layer (nn.Linear has one unless told bias=False).", case)
         out = run(model, torch.randn(6, sizes[0]), what=f"a batch of 6 rows, {case}",
                   hint="the model should take a batch of shape (6, sizes[0]).")
         require(tuple(out.shape) == (6, sizes[-1]),
@@ -87,11 +89,15 @@ def he_uniform(fn) -> None:
     the He variance 2 / n_in, every bias zero, in place."""
     callable_(fn)
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(400, 300), nn.ReLU(), nn.Linear(300, 600), nn.ReLU(),
+    # The middle layer sits in a block of its own, as in models built from blocks.
+    model = nn.Sequential(nn.Linear(400, 300), nn.ReLU(),
+                          nn.Sequential(nn.Linear(300, 600), nn.ReLU()),
                           nn.Linear(600, 10))
-    layers = [m for m in model if isinstance(m, nn.Linear)]
+    layers = [m for m in model.modules() if isinstance(m, nn.Linear)]
     ids = [id(m.weight) for m in layers]
-    case = "a model with Linear layers 400 -> 300 -> 600 -> 10"
+    before = [m.weight.detach().clone() for m in layers]
+    case = ("a model with Linear layers 400 -> 300 -> 600 -> 10, the middle one inside "
+            "an inner nn.Sequential")
     with _own_bound_only():
         out = run(fn, model, what=case, hint="model is an nn.Sequential; change its "
                   "Linear layers in place, with nn.init.uniform_ and a bound of your own.")
@@ -99,15 +105,24 @@ def he_uniform(fn) -> None:
             case)
     require([id(m.weight) for m in layers] == ids, "change the existing weights in place "
             "(the nn.init functions do) rather than replacing the parameters.", case)
-    for layer in layers:
+    for layer, old in zip(layers, before):
         n_in, n_out = layer.in_features, layer.out_features
         w = layer.weight.detach().to(F64)
         case = f"the layer Linear({n_in}, {n_out}), {w.numel()} weights"
+        require(not torch.equal(layer.weight.detach(), old), "this layer kept its "
+                "weights: it sits inside an inner nn.Sequential. model.modules() visits "
+                "every module, nested ones included (model.children() only the top "
+                "level).", case)
         bound = math.sqrt(6.0 / n_in)
         std = w.std().item()
         largest = w.abs().max().item()
         require(abs(w.mean().item()) < 0.05 * bound, "the weights should have mean 0: "
                 "draw them symmetrically around 0.", case)
+        # A uniform draw has largest / std = sqrt(3); a normal one of this size about 4.5.
+        require(largest <= bound * (1 + 1e-6) or largest / std > 2.5,
+                "your weights look uniform, but some lie outside the bound that the He "
+                "variance implies: your a is too large. Recheck the variance of a "
+                "uniform distribution on [-a, a].", case)
         require(largest <= bound * (1 + 1e-6),
                 "some weights lie outside the bound that the He variance implies for a "
                 "uniform distribution: draw them uniformly between -a and a (a normal "
