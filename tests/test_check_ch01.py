@@ -34,11 +34,12 @@ def folded_plane_margin_formula(u, c, X, t):
 # --- Exercise 3: train_folded ------------------------------------------------------------
 
 
-def folded(X, y, epochs, *, targets="pm1", strict=False, ones=True, dtype="same"):
+def folded(X, y, epochs, *, targets="pm1", strict=False, ones=True, dtype="same",
+           bias_first=False):
     """The folded perceptron, with switches for each known mistake."""
     dt = X.dtype if dtype == "same" else dtype
     column = (torch.ones if ones else torch.zeros)(len(X), 1, dtype=X.dtype)
-    X_tilde = torch.cat([X, column], dim=1)
+    X_tilde = torch.cat([column, X] if bias_first else [X, column], dim=1)
     t = 2 * y.to(X.dtype) - 1 if targets == "pm1" else y
     w_tilde, updates = torch.zeros(X_tilde.shape[1], dtype=dt), 0
     for _ in range(epochs):
@@ -67,6 +68,24 @@ def folded_where(X, y, epochs):
     return w_tilde, updates
 
 
+def folded_minimal_fix(X, y, epochs):
+    """The colleague's code with only its two lines fixed: float32 ones and zeros,
+    int64 targets 2y - 1; the check also accepts it on float32 data."""
+    X_tilde = torch.cat([X, torch.ones(len(X), 1)], dim=1)
+    w_tilde = torch.zeros(X_tilde.shape[1])
+    updates = 0
+    for _ in range(epochs):
+        changed = False
+        for x_i, y_i in zip(X_tilde, y):
+            if (2 * y_i - 1) * (x_i @ w_tilde) <= 0:
+                w_tilde = w_tilde + (2 * y_i - 1) * x_i
+                updates += 1
+                changed = True
+        if not changed:
+            break
+    return w_tilde, updates
+
+
 def folded_counts_epochs(X, y, epochs):
     w_tilde, _ = folded(X, y, epochs)
     return w_tilde, 1
@@ -76,7 +95,7 @@ def folded_counts_epochs(X, y, epochs):
 
 
 def shuffled(X, t, epochs, gen, *, fresh=True, stop=True, source="gen", pairs=True,
-             dtype="same"):
+             dtype="same", row_targets=False, record_last=True):
     dt = X.dtype if dtype == "same" else dtype
     w, b, per_epoch, order = torch.zeros(X.shape[1], dtype=dt), torch.zeros((), dtype=dt), \
         [], None
@@ -92,10 +111,14 @@ def shuffled(X, t, epochs, gen, *, fresh=True, stop=True, source="gen", pairs=Tr
                 torch.manual_seed(0)
                 order = torch.randperm(len(X))
         other = order if pairs else torch.randperm(len(X), generator=gen)
+        if row_targets:  # X in the drawn order, t in row order
+            other = torch.arange(len(X))
         wrong = 0
         for x_i, t_i in zip(X[order], t[other]):
             if t_i * (x_i @ w + b) <= 0:
                 w, b, wrong = w + t_i * x_i, b + t_i, wrong + 1
+        if wrong == 0 and stop and not record_last:
+            break  # before recording the epoch without mistakes
         per_epoch.append(wrong)
         if wrong == 0 and stop:
             break
@@ -249,6 +272,7 @@ CORRECT = {
     "train_folded": {
         "reference": folded,
         "torch.where targets, in-place update, NumPy count": folded_where,
+        "only the two buggy lines changed": folded_minimal_fix,
         "float32 weights (the chapter's default)": lambda X, y, e: folded(
             X, y, e, dtype=torch.float32),
         "float64 weights only": lambda X, y, e: folded(X, y, e, dtype=torch.float64),
@@ -291,6 +315,7 @@ MUTANTS = {
         "only the test fixed": lambda X, y, e: folded(X, y, e, targets="01"),
         "a column of zeros, no bias": lambda X, y, e: folded(X, y, e, ones=False),
         "counts epochs, not updates": folded_counts_epochs,
+        "the bias folded in first": lambda X, y, e: folded(X, y, e, bias_first=True),
     },
     "train_shuffled": {
         "one order for every epoch": lambda X, t, e, g: shuffled(X, t, e, g, fresh=False),
@@ -298,6 +323,10 @@ MUTANTS = {
         "seeds the global state": lambda X, t, e, g: shuffled(X, t, e, g, source="seed"),
         "no early stop": lambda X, t, e, g: shuffled(X, t, e, g, stop=False),
         "separate orders for X and t": lambda X, t, e, g: shuffled(X, t, e, g, pairs=False),
+        "X shuffled, t in row order": lambda X, t, e, g: shuffled(X, t, e, g,
+                                                                  row_targets=True),
+        "stops before recording the epoch without mistakes": lambda X, t, e, g: shuffled(
+            X, t, e, g, record_last=False),
         "row order": lambda X, t, e, g: shuffled(X, t, e, g, source="rows"),
         "weights that do not match": shuffled_wrong_weights,
     },

@@ -194,6 +194,10 @@ def train_folded(fn) -> None:
                 "your loop never stops: some points seem to be mistakes forever. What does "
                 "an update add for a point of class 0?", what)
         same_w = torch.allclose(w_out, w_ref.double(), atol=1e-6)
+        bias_first = torch.allclose(w_out, torch.roll(w_ref, 1).double(), atol=1e-6)
+        require(same_w or not bias_first, "your weights are right but in another order: "
+                "w_tilde lists the weights first and the bias last, as the folded point "
+                "x_tilde = (x, 1) does.", what)
         require(same_w or updates != n_ref, _FOLDED_HINT, what)
         require(same_w, "the number of updates is right but the weights are not: add "
                 "t_i times the whole folded point.", what)
@@ -208,7 +212,8 @@ class _RowOrder:
     """Stands in for a generator: ``_train_shuffled`` then visits the rows in order."""
 
 
-def _train_shuffled(X, t, epochs, gen, *, fresh=True, stop=True, pairs=True):
+def _train_shuffled(X, t, epochs, gen, *, fresh=True, stop=True, pairs=True,
+                    row_targets=False):
     w, b = torch.zeros(X.shape[1], dtype=X.dtype), torch.zeros((), dtype=X.dtype)
     mistakes, order = [], None
     for _ in range(epochs):
@@ -217,6 +222,8 @@ def _train_shuffled(X, t, epochs, gen, *, fresh=True, stop=True, pairs=True):
         elif fresh or order is None:
             order = torch.randperm(len(X), generator=gen)
         labels = order if pairs else torch.randperm(len(X), generator=gen)
+        if row_targets:  # X visited in the drawn order, t in row order
+            labels = torch.arange(len(X))
         count = 0
         for i, j in zip(order.tolist(), labels.tolist()):
             if t[j] * (X[i] @ w + b) <= 0:
@@ -255,6 +262,8 @@ def train_shuffled(fn) -> None:
                     "order at the start of each epoch.", what)
             require(mistakes[:len(m_ref)] != m_ref,
                     "stop after the first epoch without a mistake.", what)
+            require(mistakes != m_ref[:-1], "your counts stop one epoch early: record the "
+                    "epoch without a mistake too (its 0 ends the list), then stop.", what)
             rows = _train_shuffled(Xd, td, 100, _RowOrder())[2]
             require(mistakes != rows or rows == m_ref,
                     "you visit the points in row order: use the order you draw.", what)
@@ -263,6 +272,11 @@ def train_shuffled(fn) -> None:
             require(mistakes != split or split == m_ref,
                     "each point must keep its own target: visit X and t in the same "
                     "order.", what)
+            fixed = _train_shuffled(Xd, td, 100, torch.Generator().manual_seed(seed),
+                                    row_targets=True)[2]
+            require(mistakes != fixed or fixed == m_ref,
+                    "each point must keep its own target: you visit X in the drawn order "
+                    "but t in row order.", what)
             require(False, hint, what)
         w_out = tensor_like(out[0], w_ref, "w")
         b_out = tensor_like(torch.as_tensor(out[1]).reshape(()), b_ref, "b")
