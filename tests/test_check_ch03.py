@@ -46,12 +46,24 @@ def tanh_prime_sigma_one_minus(z):
     return 4 * s * (1 - s)
 
 
-def tanh_prime_from_tanh(z):
+def tanh_prime_from_tanh(z):  # right values, but not derived from the sigmoid
     return 1 - torch.tanh(z) ** 2
 
 
 def tanh_prime_cosh(z):
     return 1 / torch.cosh(z) ** 2
+
+
+def tanh_prime_method(z):
+    return 1 - z.tanh() ** 2
+
+
+def tanh_prime_module(z):
+    return 1 - torch.nn.Tanh()(z) ** 2
+
+
+def tanh_prime_sigma_pair_float64(z):
+    return tanh_prime_sigma_pair(z.double()).to(z.dtype)
 
 
 def tanh_prime_from_sigma_tanh(z):
@@ -98,16 +110,27 @@ def tanh_prime_func_grad(z):
 # --- Exercise 3: the hat -------------------------------------------------------------------
 
 
-def hat_relus(z):
+def hat_pieces_tensors():
+    return torch.tensor([-1.0, 0.0, 1.0]), torch.tensor([1.0, -2.0, 1.0])
+
+
+def hat_pieces_lists():  # lists of ints, in a list
+    return [[1, -1, 0], [1, 1, -2]]  # another order of the same three pieces
+
+
+def hat_pieces_float64():
+    t = torch.linspace(-1, 1, 3, dtype=torch.float64)
+    return t, 1 - 3 * (t == 0).double()  # weights 1, -2, 1
+
+
+def hat_pieces_numpy():
+    import numpy as np
+
+    return np.array([0.0, 1.0, -1.0]), np.array([-2.0, 1.0, 1.0])
+
+
+def hat_relus(z):  # a hat function, not its pieces
     return F.relu(z + 1) - 2 * F.relu(z) + F.relu(z - 1)
-
-
-def hat_abs(z):
-    return torch.clamp(1 - z.abs(), min=0)
-
-
-def hat_where(z):
-    return torch.where(z.abs() < 1, 1 - z.abs(), torch.zeros_like(z))
 
 
 # --- Exercise 4: compose_linear ------------------------------------------------------------
@@ -212,6 +235,15 @@ def mish_prime_enable_grad(z):  # autograd switched back on inside the function
         return mish_prime_autograd(z)
 
 
+def mish(z):
+    return z * torch.tanh(F.softplus(z))
+
+
+def mish_prime_central(z, h=1e-5):  # a central difference, computed in float64
+    x = z.double()
+    return ((mish(x + h) - mish(x - h)) / (2 * h)).to(z.dtype)
+
+
 def mish_prime_func_grad(z):
     return torch.func.grad(lambda v: (v * torch.tanh(F.softplus(v))).sum())(z)
 
@@ -226,14 +258,14 @@ CORRECT = {
     "tanh_derivative": {
         "4 sigma(2z) sigma(-2z)": tanh_prime_sigma_pair,
         "4 sigma(2z) (1 - sigma(2z))": tanh_prime_sigma_one_minus,
-        "1 - tanh(z)^2": tanh_prime_from_tanh,
-        "1 / cosh(z)^2": tanh_prime_cosh,
         "1 - (2 sigma(2z) - 1)^2": tanh_prime_from_sigma_tanh,
+        "computed in float64 and cast back": tanh_prime_sigma_pair_float64,
     },
-    "hat": {
-        "three ReLUs": hat_relus,
-        "clamp of 1 - |z|": hat_abs,
-        "torch.where": hat_where,
+    "hat_pieces": {
+        "tensors, in order": hat_pieces_tensors,
+        "lists of ints, another order": hat_pieces_lists,
+        "float64": hat_pieces_float64,
+        "NumPy arrays, another order": hat_pieces_numpy,
     },
     "compose_linear": {
         "loop": compose_loop,
@@ -271,14 +303,24 @@ MUTANTS = {
         "1 - tanh(z), no square": tanh_prime_no_square,
         "returns float32 for float64": lambda z: tanh_prime_sigma_pair(z).float(),
         "tanh itself": torch.tanh,
+        "1 - tanh(z)^2, not from the sigmoid": tanh_prime_from_tanh,
+        "1 / cosh(z)^2": tanh_prime_cosh,
+        "1 - z.tanh()^2 (the method)": tanh_prime_method,
+        "1 - nn.Tanh()(z)^2": tanh_prime_module,
+        "1 - F.tanh(z)^2": lambda z: 1 - F.tanh(z) ** 2,
     },
-    "hat": {
-        "middle ReLU weighs 1": lambda z: F.relu(z + 1) - F.relu(z) - F.relu(z - 1),
-        "no ReLU on the right": lambda z: F.relu(z + 1) - 2 * F.relu(z),
-        "centred at 1": lambda z: F.relu(z) - 2 * F.relu(z - 1) + F.relu(z - 2),
-        "twice as wide": lambda z: F.relu(z + 2) - 2 * F.relu(z) + F.relu(z - 2),
-        "ramp": lambda z: F.relu(z + 1) - F.relu(z),
-        "returns float64 for float32": lambda z: hat_abs(z.double()),
+    "hat_pieces": {
+        "middle weight -1, last -1": lambda: ([-1.0, 0.0, 1.0], [1.0, -1.0, -1.0]),
+        "no ReLU on the right": lambda: ([-1.0, 0.0, 1.0], [1.0, -2.0, 0.0]),
+        "centred at 1": lambda: ([0.0, 1.0, 2.0], [1.0, -2.0, 1.0]),
+        "twice as wide": lambda: ([-2.0, 0.0, 2.0], [1.0, -2.0, 1.0]),
+        "ramp": lambda: ([-1.0, 0.0, 1.0], [1.0, -1.0, 0.0]),
+        "t and a swapped": lambda: ([1.0, -2.0, 1.0], [-1.0, 0.0, 1.0]),
+        "weights in another order than their switch points":
+            lambda: ([-1.0, 0.0, 1.0], [-2.0, 1.0, 1.0]),
+        "two pieces only": lambda: ([-1.0, 0.0], [1.0, -2.0]),
+        "a hat function instead of its pieces": hat_relus,
+        "t only": lambda: torch.tensor([-1.0, 0.0, 1.0]),
     },
     "compose_linear": {
         "the given code, both bugs": compose_given_bugs,
@@ -301,5 +343,8 @@ MUTANTS = {
         "autograd under torch.enable_grad()": mish_prime_enable_grad,
         "torch.func.grad": mish_prime_func_grad,
         "mish itself": lambda z: z * torch.tanh(F.softplus(z)),
+        "central difference in float64": mish_prime_central,
+        "central difference, h = 1e-6": lambda z: mish_prime_central(z, h=1e-6),
+        "central difference, h = 1e-4": lambda z: mish_prime_central(z, h=1e-4),
     },
 }

@@ -16,9 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from ._common import callable_, close, ok, require, run, tensor_like
+from ._common import callable_, close, fail, ok, require, run, tensor_like
 
-__all__ = ["gelu", "tanh_derivative", "hat", "compose_linear", "mish_derivative"]
+__all__ = ["gelu", "tanh_derivative", "hat_pieces", "compose_linear",
+           "mish_derivative"]
 
 F64 = torch.float64
 
@@ -47,22 +48,37 @@ def _elementwise(fn, z: torch.Tensor, what: str, hint: str, name: str,
 
 # --- Exercise 1: GELU ------------------------------------------------------------------
 
+def _same_values(out: torch.Tensor, ref: torch.Tensor) -> bool:
+    return bool(torch.allclose(out.to(F64), ref.to(F64), atol=1e-9, rtol=1e-9))
+
+
 def _gelu(z: torch.Tensor) -> torch.Tensor:
     return z * 0.5 * torch.erfc(-z / math.sqrt(2))
 
 
-class _GeluSpy(TorchFunctionMode):
-    """Record any call of PyTorch's own GELU: ``F.gelu`` under any name, and
-    ``nn.GELU``, which calls it."""
+class _Spy(TorchFunctionMode):
+    """Record any call of the PyTorch functions ``watched``, under any name: a module
+    such as ``nn.GELU`` or ``nn.Tanh`` is caught through the function it calls."""
 
-    def __init__(self):
+    def __init__(self, watched):
         super().__init__()
+        self.watched = watched
         self.called = False
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func is F.gelu:
+        if func in self.watched:
             self.called = True
         return func(*args, **(kwargs or {}))
+
+
+def _watched(fn, spy: _Spy):
+    """``fn`` called with ``spy`` switched on."""
+
+    def watched(*args):
+        with spy:
+            return fn(*args)
+
+    return watched
 
 
 def gelu(fn) -> None:
@@ -70,12 +86,8 @@ def gelu(fn) -> None:
     written by hand: a call of ``F.gelu`` (or ``nn.GELU``) is refused."""
     callable_(fn)
     hint = "gelu(z) multiplies z by the normal distribution function, built from torch.erf."
-    spy = _GeluSpy()
-
-    def watched(z):
-        with spy:
-            return fn(z)
-
+    spy = _Spy({F.gelu})
+    watched = _watched(fn, spy)
     z = _grid(-8, 8, 161)
     case = "a float64 grid on [-8, 8]"
     out = _elementwise(watched, z, case, hint, "gelu(z)")
@@ -83,6 +95,9 @@ def gelu(fn) -> None:
             "your function calls PyTorch's own GELU (F.gelu or nn.GELU). The exercise asks "
             "you to write it: build Phi from torch.erf or torch.erfc.", case)
     ref = _gelu(z)
+    require(not _same_values(out, z * torch.sigmoid(z)),
+            "that is z times the sigmoid (SiLU): GELU weighs z by the normal "
+            "distribution function Phi(z), built from torch.erf.", case)
     require(abs(out[160].item() - 8) < 0.1,
             "for large z, GELU behaves like z itself: it is z times Phi(z), not Phi(z) "
             "alone.", "z = 8")
@@ -91,8 +106,8 @@ def gelu(fn) -> None:
             "close, but not exact: this is an approximation. Use the exact normal "
             "distribution function, written with torch.erf.", case)
     close(out, ref, "gelu(z)",
-          "check the argument of erf: Phi(z) = (1 + erf(z / sqrt(2))) / 2, and GELU "
-          "weighs z by Phi(z), not by the sigmoid.", atol=1e-7, case=case)
+          "check the argument of erf: Phi(z) = (1 + erf(z / sqrt(2))) / 2.",
+          atol=1e-7, case=case)
     block = z[:12].reshape(3, 4).float()
     out = _elementwise(watched, block, "a (3, 4) float32 tensor", hint, "gelu(z)")
     require(not spy.called,
@@ -117,14 +132,25 @@ def _ratio_is_constant(out: torch.Tensor, ref: torch.Tensor) -> bool:
     return bool((ratio - ratio[0]).abs().max() < 1e-6) and abs(ratio[0].item() - 1) > 1e-3
 
 
+_TANH = {torch.tanh, torch.tanh_, torch.Tensor.tanh, torch.Tensor.tanh_, torch.cosh,
+         torch.cosh_, torch.Tensor.cosh, torch.Tensor.cosh_}
+
+
 def tanh_derivative(fn) -> None:
-    """Check ``tanh_derivative(z)``: tanh'(z), accurate for |z| up to 100."""
+    """Check ``tanh_derivative(z)``: tanh'(z), accurate for |z| up to 100, written with
+    the sigmoid: a call of tanh or cosh (``torch.tanh``, ``Tensor.tanh``, ``F.tanh``,
+    ``nn.Tanh``, ``torch.cosh``) is refused."""
     callable_(fn)
     hint = ("build the derivative from tensor operations on z, as a formula: the check "
             "runs your function under torch.no_grad(), so autograd cannot compute it.")
     name = "tanh_derivative(z)"
+    spy = _Spy(_TANH)
+    fn = _watched(fn, spy)
     z = torch.linspace(-3, 3, 61, dtype=F64)
     out = _elementwise(fn, z, "a float64 grid on [-3, 3]", hint, name, no_grad=True)
+    require(not spy.called,
+            "your function calls tanh (or cosh) itself; write tanh' with the sigmoid, "
+            "as the exercise asks.", "a float64 grid on [-3, 3]")
     ref = _tanh_prime(z)
     require(not _ratio_is_constant(out, ref),
             "your derivative is off by a constant factor everywhere: count every factor "
@@ -162,44 +188,61 @@ def _hat(z: torch.Tensor) -> torch.Tensor:
     return (1 - z.to(F64).abs()).clamp(min=0)
 
 
-def _slope(fn, z0: float, z1: float, hint: str) -> tuple[float, float]:
-    """The learner's hat on [z0, z1]: its slope there and its value at z0."""
-    z = torch.linspace(z0, z1, 11, dtype=F64)
-    out = _elementwise(fn, z, f"z from {z0:g} to {z1:g}", hint, "hat(z)")
-    slope = (out[1:] - out[:-1]) / (z[1:] - z[:-1])
-    return slope.mean().item(), out[0].item()
+def _pieces(out, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The learner's switch points t and weights a as float64 tensors of shape (3,)."""
+    require(isinstance(out, (tuple, list)) and len(out) == 2,
+            "return a pair (t, a): the three switch points, then the three weights.",
+            what)
+    tensors = []
+    for name, value in zip("ta", out):
+        try:
+            value = torch.as_tensor(value).detach().to(F64)
+        except (TypeError, ValueError, RuntimeError):
+            fail(f"{name} should be a tensor (or a list) of three numbers, not a "
+                 f"{type(value).__name__}.", what)
+        require(tuple(value.shape) == (3,),
+                f"{name} has shape {tuple(value.shape)}; it should have shape (3,): one "
+                "entry per ReLU, three ReLUs.", what)
+        require(bool(torch.isfinite(value).all()), f"{name} holds inf or nan.", what)
+        tensors.append(value)
+    return tensors[0], tensors[1]
 
 
-def hat(fn) -> None:
-    """Check ``hat(z)``: 1 - |z| on [-1, 1] and 0 outside, element-wise."""
+def hat_pieces(fn) -> None:
+    """Check ``hat_pieces()`` -> ``(t, a)``: switch points t (3,) and weights a (3,) with
+    sum_k a_k relu(z - t_k) = 1 - |z| on [-1, 1] and 0 outside. The check builds the
+    sum itself, so any order of the three pieces is right."""
     callable_(fn)
-    hint = "hat(z) combines shifted ReLUs of z, element by element."
-    name = "hat(z)"
-    peak = _elementwise(fn, torch.zeros(1, dtype=F64), "z = 0", hint, name)
-    require(abs(peak.item() - 1) < 1e-12,
+    what = "hat_pieces()"
+    out = run(fn, what="no arguments", hint="hat_pieces() takes no arguments and returns "
+              "the pair (t, a) of switch points and weights.")
+    t, a = _pieces(out, what)
+
+    def hat(z):  # (n,) -> (n,): sum over the three ReLUs
+        return (a * torch.relu(z.reshape(-1, 1) - t)).sum(dim=1)
+
+    require(abs(hat(torch.zeros(1, dtype=F64)).item() - 1) < 1e-12,
             "at z = 0 the hat should reach its peak, 1. Check where your ReLUs switch "
             "on and how much each one weighs.", "z = 0")
     pieces = [(-5, -1, 0.0, "for z <= -1 the hat is 0; which of your ReLU terms are "
-               "still switched on there?"),
+               "already switched on there?"),
               (-1, 0, 1.0, "between -1 and 0 the hat rises with slope 1"),
               (0, 1, -1.0, "between 0 and 1 the hat falls with slope -1"),
               (1, 5, 0.0, "for z >= 1 the hat is 0 and flat: add up the slopes that your "
                "ReLU terms contribute beyond z = 1")]
     for z0, z1, slope, where in pieces:
-        measured, start = _slope(fn, z0, z1, hint)
+        z = torch.linspace(z0, z1, 11, dtype=F64)
+        values = hat(z)
+        measured = ((values[1:] - values[:-1]) / (z[1:] - z[:-1])).mean().item()
+        start = values[0].item()
         expected_start = float(_hat(torch.tensor(float(z0))))
         require(abs(measured - slope) < 1e-9 and abs(start - expected_start) < 1e-12,
                 f"{where}; yours has slope {measured:.3g} there and the value "
                 f"{start:.3g} at z = {z0}.", f"z from {z0} to {z1}")
     z = _grid(-3, 3, 121)
-    out = _elementwise(fn, z, "a float64 grid on [-3, 3]", hint, name)
-    close(out, _hat(z), name, "the hat must be 1 - |z| on [-1, 1] and 0 outside, at "
-          "every point.", atol=1e-12, case="a float64 grid on [-3, 3]")
-    block = torch.linspace(-1.5, 1.5, 12).reshape(3, 4)
-    out = _elementwise(fn, block, "a (3, 4) float32 tensor", hint, name)
-    close(out, _hat(block), name, "work element by element on a tensor of any shape.",
-          atol=1e-6, case="a (3, 4) float32 tensor")
-    ok("hat: 1 - |z| on [-1, 1] and 0 outside, in float32 and float64.")
+    close(hat(z), _hat(z), "your sum of ReLUs", "the hat must be 1 - |z| on [-1, 1] and "
+          "0 outside, at every point.", atol=1e-12, case="a float64 grid on [-3, 3]")
+    ok("hat_pieces: the three ReLUs add up to 1 - |z| on [-1, 1] and 0 outside.")
 
 
 # --- Exercise 4: fold a linear stack -----------------------------------------------------
@@ -296,6 +339,19 @@ def _near(out: torch.Tensor, guess: torch.Tensor) -> bool:
     return bool(torch.allclose(out.to(F64), guess, atol=1e-8, rtol=1e-6))
 
 
+MISH_ATOL, MISH_RTOL = 1e-12, 1e-11  # a formula errs by ~4e-15, a central difference by
+# 1e-10 to 1e-8
+
+
+def _exact(out: torch.Tensor, ref: torch.Tensor, case: str) -> None:
+    """Refuse values near m'(z) but outside the tolerance: a numerical derivative."""
+    error = (out.to(F64) - ref).abs().max().item()
+    require(torch.allclose(out.to(F64), ref, atol=MISH_ATOL, rtol=MISH_RTOL)
+            or error >= 1e-6,
+            "close to m'(z) but not exact, as a finite difference would be: derive the "
+            "formula and write it.", case)
+
+
 def mish_derivative(fn) -> None:
     """Check ``mish_derivative(z)``: the derivative of ``z * tanh(softplus(z))``."""
     callable_(fn)
@@ -314,20 +370,22 @@ def mish_derivative(fn) -> None:
     require(not _near(out, t + zz * s * (1 - torch.tanh(zz) ** 2)),
             "evaluate tanh' at the argument that tanh receives, softplus(z), not at z.",
             "a float64 grid on [-8, 8]")
+    _exact(out, _mish_prime(z), "a float64 grid on [-8, 8]")
     close(out, _mish_prime(z), name,
           "compare your function with a central difference of mish at a few points, "
           "then check each factor of the product rule and of the chain rule.",
-          atol=1e-10, rtol=1e-8, case="a float64 grid on [-8, 8]")
+          atol=MISH_ATOL, rtol=MISH_RTOL, case="a float64 grid on [-8, 8]")
     wide = _grid(-50, 50, 101)
     out = _elementwise(fn, wide, "a float64 grid with |z| up to 50", hint, name,
                        no_grad=True)
+    _exact(out, _mish_prime(wide), "a float64 grid with |z| up to 50")
     close(out, _mish_prime(wide), name,
           "right near 0 but not far from it: check how your formula behaves when "
-          "softplus(z) is large or tiny.", atol=1e-10, rtol=1e-8,
+          "softplus(z) is large or tiny.", atol=MISH_ATOL, rtol=MISH_RTOL,
           case="a float64 grid with |z| up to 50")
     block = torch.tensor([[-50.0, -20.0, -1.0], [0.5, 20.0, 50.0]])
     out = _elementwise(fn, block, "a (2, 3) float32 tensor with |z| up to 50", hint,
                        name, no_grad=True)
     close(out, _mish_prime(block), name, "in float32 your formula loses accuracy.",
           atol=1e-5, case="a (2, 3) float32 tensor with |z| up to 50")
-    ok("mish_derivative: exact to 1e-10 for |z| up to 50, finite in float32 too.")
+    ok("mish_derivative: exact to 1e-12 for |z| up to 50, finite in float32 too.")
