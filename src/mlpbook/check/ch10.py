@@ -312,5 +312,5 @@ def volatility_model(fn) -> None:
             "20-day average's: the bar is below 1. Train longer, or give the MLP more "
             "units; keep the inputs as they are (absolute returns in percent).")
     linear = _mse(_ols_forecast(X_train, y_train, X_held), y_held)
-    ok(f"volatility_model: held-out MSE {mse / average:.2f} of the 20-day average's "
-       f"(bar: below 1); linear regression on the same rows: {linear / average:.2f}.")
+    ok(f"volatility_model: held-out MSE {mse / average:.2f} of the 20-day average "
+       f"(linear fit: {linear / average:.2f}).")
