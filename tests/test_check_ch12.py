@@ -10,9 +10,10 @@ import zlib
 
 import numpy as np
 import torch
+from conftest import Lazy
 from torch import nn
 
-from mlpbook import train, utils
+from mlpbook import data, train, utils
 
 CHARS = ".abcdefghijklmnopqrstuvwxyz"
 V = len(CHARS)
@@ -308,6 +309,21 @@ def surname_26_outputs(names):
     return nn.Sequential(train_surname_model(names), Drop())
 
 
+def surname_loads_everything(names):
+    """Loads the whole list, test names included, and would train on it."""
+    return train_surname_model(tuple(data.load_surnames()))
+
+
+def surname_reads_all_names():
+    """A closure over every surname (the notebook's global list, say)."""
+    everything = data.load_surnames()
+
+    def train_on_everything(names):
+        return train_surname_model(tuple(everything))
+
+    return train_on_everything
+
+
 # --- Exercise 6: hashed n-grams ---------------------------------------------------------------
 
 
@@ -371,6 +387,31 @@ def identifier(n_buckets=8192, hidden=64, output=lambda logits: logits.argmax(di
             return output(train.predict(model, hashed_fast(new_words, n_buckets)))
 
         return predict
+
+    return train_language_identifier
+
+
+def lookup_identifier(lists):
+    """predict looks each word up in the lists: right on every word the lists hold."""
+    language_of = {w: k for k, words in enumerate(lists.values()) for w in words}
+
+    def predict(new_words):
+        return torch.tensor([language_of.get(w, 0) for w in new_words])
+
+    return predict
+
+
+def identifier_loads_everything(words, labels):
+    """Loads the word lists itself, test words included, inside the function."""
+    return lookup_identifier(data.load_words(list(data.WORD_LANGUAGES_DEFAULT), 3000))
+
+
+def identifier_remembers_all_words():
+    """A closure over the lists loaded before (the notebook's global, say)."""
+    lists = data.load_words(list(data.WORD_LANGUAGES_DEFAULT), 3000)
+
+    def train_language_identifier(words, labels):
+        return lookup_identifier(lists)
 
     return train_language_identifier
 
@@ -444,6 +485,8 @@ MUTANTS = {
         "26 outputs": surname_26_outputs,
         "returns nothing": returns_none,
         "a plain function, not a model": lambda names: (lambda X: torch.zeros(len(X), V)),
+        "loads every surname itself": surname_loads_everything,
+        "reads a list holding the test names": Lazy(surname_reads_all_names),
     },
     "hashed_ngrams": {
         "Python's hash()": lambda w, b: hashed_ok(w, b, hasher=hash),
@@ -460,5 +503,7 @@ MUTANTS = {
             output=lambda logits: torch.softmax(logits, dim=1)),
         "float labels": identifier(output=lambda logits: logits.argmax(dim=1).float()),
         "returns nothing": returns_none,
+        "loads the word lists itself": identifier_loads_everything,
+        "looks the test words up": Lazy(identifier_remembers_all_words),
     },
 }

@@ -9,13 +9,18 @@ character n-grams of ``"<" + word + ">"``; languages as class indices
 The two Experiment checks load their data themselves (the census surnames and
 the wordfreq lists, split with seed 0 as the chapter's first split), hand the
 learner's training function the training part only, and score what it returns
-on the held-out part.
+on the held-out part. While the learner's code runs, the data loaders refuse to
+run (``_loaders_off``), and a function that reads a global, closure or default
+holding held-out names or words is refused (``_reads_held_out``).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
+import inspect
 import math
+import types
 import zlib
 
 import torch
@@ -220,6 +225,118 @@ def group_contexts(fn) -> None:
     ok("group_contexts: capped rows, and a mean loss equal to the pairs' NLL.")
 
 
+# --- Held-out data: what the learner's training code may not read ------------------
+
+LEAK_MIN = 10  # held-out names or words in one value that count as reading the test set
+
+
+def _refuse_loading(*args, **kwargs):
+    raise RuntimeError("the data loaders are switched off while the check runs your "
+                       "code: train only on the data you are given")
+
+
+@contextlib.contextmanager
+def _loaders_off():
+    """The course's and wordfreq's loaders raise while the block runs."""
+    from .. import data
+
+    targets = [(data, "load_surnames"), (data, "load_words")]
+    with contextlib.suppress(ImportError):
+        import wordfreq
+
+        targets += [(wordfreq, name) for name in (
+            "top_n_list", "iter_wordlist", "get_frequency_dict", "word_frequency",
+            "zipf_frequency")]
+    saved = [(module, name, getattr(module, name)) for module, name in targets
+             if hasattr(module, name)]
+    try:
+        for module, name, _ in saved:
+            setattr(module, name, _refuse_loading)
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    """The global names read by ``code`` and by the functions defined inside it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _values_read(fn, depth: int = 3) -> list[tuple[str, object]]:
+    """(name, value) of every global, closure cell and default that ``fn`` reads, and of
+    those read by the functions and classes of its own module that it uses."""
+    found, seen, todo = [], set(), [(fn, depth)]
+    module = getattr(inspect.unwrap(fn), "__module__", None) if callable(fn) else None
+    while todo:
+        item, level = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, type):
+            todo += [(v, level) for v in vars(item).values()
+                     if isinstance(v, types.FunctionType)]
+            continue
+        item = inspect.unwrap(item)
+        code = getattr(item, "__code__", None)
+        if code is None:  # an object, such as a model: what it stores
+            found += list(getattr(item, "__dict__", {}).items())
+            continue
+        names = getattr(item, "__globals__", {})
+        pairs = [(n, names[n]) for n in _code_names(code) if n in names]
+        with contextlib.suppress(ValueError):  # an empty cell
+            pairs += [(n, c.cell_contents)
+                      for n, c in zip(code.co_freevars, item.__closure__ or ())]
+        pairs += list(zip(code.co_varnames[:code.co_argcount][::-1],
+                          (item.__defaults__ or ())[::-1]))
+        pairs += list((item.__kwdefaults__ or {}).items())
+        for name, value in pairs:
+            own = getattr(value, "__module__", None) == module
+            if level > 0 and own and isinstance(value, (types.FunctionType, type)):
+                todo.append((value, level - 1))
+            else:
+                found.append((name, value))
+    return found
+
+
+def _held_out_count(value, held_out: set[str], depth: int = 2) -> int:
+    """How many strings of ``held_out`` a value (a string collection, or one nested in a
+    list, tuple or dict) holds."""
+    if isinstance(value, (set, frozenset)):
+        return len(held_out.intersection(v for v in value if isinstance(v, str)))
+    if isinstance(value, dict):
+        found = len(held_out.intersection(k for k in value if isinstance(k, str)))
+        if depth > 0:
+            found = max([found] + [_held_out_count(v, held_out, depth - 1)
+                                   for v in value.values()])
+        return found
+    if isinstance(value, (list, tuple)):
+        found = len(held_out.intersection(v for v in value if isinstance(v, str)))
+        nested = [v for v in value[:100]
+                  if isinstance(v, (list, tuple, dict, set, frozenset))]
+        if depth > 0 and nested:  # the first 100 items: a list of lists of names
+            found = max([found] + [_held_out_count(v, held_out, depth - 1)
+                                   for v in nested])
+        return found
+    return 0
+
+
+def _reads_held_out(fn, held_out: set[str]) -> str | None:
+    """The name of a value read by ``fn`` that holds held-out names or words, or None."""
+    for name, value in _values_read(fn):
+        if _held_out_count(value, held_out) >= LEAK_MIN:
+            return name
+    return None
+
+
+LEAK_HINT = ("train only on the {} you are given: your code reads `{}`, which holds "
+             "held-out {} of the check.")
+
+
 # --- Exercise 5: a surname language model (experiment) ------------------------------
 
 def _surname_split():
@@ -257,16 +374,28 @@ def _outputs(model, X, what):
 
 def surname_language_model(fn) -> None:
     """Check ``train_surname_model(names)``: the model it returns must reach the bar on
-    held-out surnames that the check loads itself."""
+    held-out surnames that the check loads itself. The data loaders are switched off
+    while the learner's code runs, and code that reads held-out names is refused."""
     callable_(fn)
     names_train, names_test = _surname_split()
-    model = run(fn, list(names_train), what="train_surname_model(names_train)")
-    require(isinstance(model, torch.nn.Module) and any(True for _ in model.parameters()),
-            "return the trained model: an nn.Module with parameters, not "
-            f"{type(model).__name__}.")
+    held_out = set(names_test) - set(names_train)
+    case = "train_surname_model(names_train)"
+    leak = _reads_held_out(fn, held_out)
+    require(leak is None, LEAK_HINT.format("names", leak, "names"), case)
     X_test, y_test = _contexts(names_test, SURNAME_CONTEXT)
     what = f"{len(names_test):,} held-out names, contexts (n, {SURNAME_CONTEXT}) as floats"
-    logits = _outputs(model, X_test.float(), what)
+    with _loaders_off():
+        model = run(fn, list(names_train), what=case,
+                    hint="train_surname_model(names) gets the training surnames, a list "
+                         "of strings, and returns the trained model; it trains on those "
+                         "names only and loads no data itself.")
+        require(isinstance(model, torch.nn.Module)
+                and any(True for _ in model.parameters()),
+                "return the trained model: an nn.Module with parameters, not "
+                f"{type(model).__name__}.")
+        leak = _reads_held_out(model, held_out)
+        require(leak is None, LEAK_HINT.format("names", leak, "names"), case)
+        logits = _outputs(model, X_test.float(), what)
     require(isinstance(logits, torch.Tensor) and tuple(logits.shape) == (len(y_test), _V),
             f"the model should map contexts (n, {SURNAME_CONTEXT}) to logits (n, {_V}); "
             f"it returned {getattr(logits, 'shape', type(logits).__name__)}.")
@@ -337,16 +466,27 @@ def _word_split():
 
 def language_identifier(fn) -> None:
     """Check ``train_language_identifier(words, labels)``: the function it returns must
-    name the language of held-out words, loaded by the check, with accuracy >= the bar."""
+    name the language of held-out words, loaded by the check, with accuracy >= the bar.
+    The data loaders are switched off while the learner's code runs, and code that reads
+    held-out words is refused."""
     callable_(fn)
     words_train, y_train, words_test, y_test = _word_split()
-    predict = run(fn, list(words_train), y_train.clone(),
-                  what="train_language_identifier(words_train, y_train)")
-    require(callable(predict),
-            "return a function that takes a list of words and returns their languages, "
-            f"not {type(predict).__name__}.")
+    held_out = set(words_test) - set(words_train)
+    case = "train_language_identifier(words_train, y_train)"
+    leak = _reads_held_out(fn, held_out)
+    require(leak is None, LEAK_HINT.format("words", leak, "words"), case)
     what = f"{len(words_test):,} held-out words"
-    predicted = run(predict, list(words_test), what=what, no_grad=True)
+    with _loaders_off():
+        predict = run(fn, list(words_train), y_train.clone(), what=case,
+                      hint="train_language_identifier(words, labels) gets the training "
+                           "words and their languages, trains on those only, loads no "
+                           "data itself, and returns predict(words).")
+        require(callable(predict),
+                "return a function that takes a list of words and returns their "
+                f"languages, not {type(predict).__name__}.")
+        leak = _reads_held_out(predict, held_out)
+        require(leak is None, LEAK_HINT.format("words", leak, "words"), case)
+        predicted = run(predict, list(words_test), what=what, no_grad=True)
     try:
         predicted = torch.as_tensor(predicted).reshape(-1)
     except Exception:  # noqa: BLE001 - anything that is not array-like
