@@ -42,6 +42,17 @@ def ppv_tensor(sensitivity, specificity, prevalence):
     return s * p / (s * p + (1 - c) * (1 - p))
 
 
+def ppv_float32(sensitivity, specificity, prevalence):
+    """Computed in torch's default float32, returned as a Python float."""
+    s, c, p = torch.tensor([sensitivity, specificity, prevalence]).unbind()
+    return (s * p / (s * p + (1 - c) * (1 - p))).item()
+
+
+def ppv_float32_tensor(sensitivity, specificity, prevalence):
+    """A 0-d float32 tensor."""
+    return torch.tensor(ppv_bayes(sensitivity, specificity, prevalence))
+
+
 # --- Exercise 2: out_of_fold ------------------------------------------------------------
 
 
@@ -107,6 +118,16 @@ def oof_held_rows_own_statistics(X, y, folds, fit_predict):
         Z_fit = (X[fit_rows] - X[fit_rows].mean(dim=0)) / X[fit_rows].std(dim=0)
         Z_held = (X[held_rows] - X[held_rows].mean(dim=0)) / X[held_rows].std(dim=0)
         probs[held_rows] = fit_predict(Z_fit, y[fit_rows])(Z_held)
+    return probs
+
+
+def oof_integer_tensor(X, y, folds, fit_predict):
+    """Right loop, but the tensor it fills has the labels' integer dtype."""
+    probs = torch.zeros_like(y)
+    for fit_rows, held_rows in folds:
+        mean, std = X[fit_rows].mean(dim=0), X[fit_rows].std(dim=0)
+        predict = fit_predict((X[fit_rows] - mean) / std, y[fit_rows])
+        probs[held_rows] = predict((X[held_rows] - mean) / std).long()
     return probs
 
 
@@ -220,6 +241,20 @@ def temperature(model, X_cal, y_cal):
     return torch.nn.Sequential(model, Affine(1 / T, 0.0))
 
 
+def platt_undertrained(model, X_cal, y_cal, seed=0):
+    """Returns logits, but its Linear(1, 1) barely moves from its random start (SGD,
+    lr 0.01, 2 epochs): with seed 0 every output lies between 0 and 1; with seed 3 the
+    slope stays negative."""
+    torch.manual_seed(seed)
+    scores = logits_of(model, X_cal)
+    platt = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(platt.parameters(), lr=0.01)
+    train.fit(platt, torch.nn.BCEWithLogitsLoss(), optimizer,
+              (scores, y_cal.float()[:, None]), epochs=2, batch_size=32, seed=0,
+              progress=False)
+    return torch.nn.Sequential(model, platt)
+
+
 def unchanged(model, X_cal, y_cal):
     return model
 
@@ -289,7 +324,13 @@ def loads_through_scikit_learn(model, X_cal, y_cal):
 
 CORRECT = {
     "positive_predictive_value": {"Bayes' rule": ppv_bayes, "expected counts": ppv_counts,
-                                  "odds form": ppv_odds, "tensors": ppv_tensor},
+                                  "odds form": ppv_odds, "tensors": ppv_tensor,
+                                  "torch float32": ppv_float32,
+                                  "float32 0-d tensor": ppv_float32_tensor,
+                                  "NumPy float32": lambda s, c, p: np.float32(
+                                      ppv_bayes(s, c, p)),
+                                  "rounded to 6 decimals": lambda s, c, p: round(
+                                      ppv_bayes(s, c, p), 6)},
     "out_of_fold": {"sample std": oof_ok, "population std, empty": oof_population_std,
                     "StandardScaler and NumPy": oof_scaler},
     "net_benefit": {"torch": net_benefit_ok, "NumPy": net_benefit_numpy},
@@ -315,6 +356,7 @@ MUTANTS = {
         "only the fit fixed": oof_fit_fixed_only,
         "held-out rows on their own statistics": oof_held_rows_own_statistics,
         "predictions in fold order": oof_in_order,
+        "an integer tensor filled": oof_integer_tensor,
     },
     "net_benefit": {
         "no weight on false positives": lambda p, y, t: net_benefit_weighted(p, y, t, 1.0),
@@ -337,8 +379,40 @@ MUTANTS = {
         "a fixed slope, nothing fitted": fixed_slope,
         "loads all 569 masses": loads_every_mass,
         "loads them through scikit-learn": loads_through_scikit_learn,
+        "the model's own probabilities": lambda m, X, y: lambda Z: torch.sigmoid(m(Z)),
+        "an under-trained Platt layer, outputs in [0, 1]": platt_undertrained,
+        "an under-trained Platt layer, slope negative": lambda m, X, y:
+        platt_undertrained(m, X, y, seed=3),
     },
 }
+
+
+@pytest.mark.parametrize("label, hint", [
+    ("prevalence ignored", "does not depend on the prevalence"),
+    ("specificity for its complement", "probability 1 - specificity, not specificity"),
+    ("negative predictive value", "the negative predictive value"),
+    ("prevalence swapped", "share of malignant masses, not of benign"),
+    ("numerator only", "share of ALL masses"),
+    ("the sensitivity itself", "that is the sensitivity"),
+    ("half the right value", "Picture 10,000 masses"),
+])
+def test_the_ppv_check_names_each_mistake_without_the_formula(label, hint):
+    from mlpbook import check
+
+    mutants = dict(MUTANTS["positive_predictive_value"],
+                   **{"half the right value": lambda s, c, p: ppv_bayes(s, c, p) / 2})
+    with pytest.raises(check.CheckFailed) as failed:
+        check.positive_predictive_value(mutants[label])
+    text = " ".join(str(failed.value).split())
+    assert hint in text
+    assert "prevalence x sensitivity" not in text and "over the sum" not in text
+
+
+def test_the_out_of_fold_check_names_an_integer_tensor():
+    from mlpbook import check
+
+    with pytest.raises(check.CheckFailed, match="integer dtype"):
+        check.out_of_fold(oof_integer_tensor)
 
 
 def test_the_base_models_of_the_recalibration_check_are_under_confident():
@@ -372,6 +446,11 @@ def test_the_base_models_never_see_their_held_out_or_calibration_masses():
     (bias_only, "A shift alone cannot undo a slope"),
     (fresh_logistic_regression, "must not change which mass scores higher"),
     (loads_every_mass, "holds the data back"),
+    (returns_probabilities, "not probabilities"),
+    (lambda m, X, y: lambda Z: torch.sigmoid(m(Z)), "not probabilities"),
+    (platt_undertrained, "train it to convergence"),
+    (lambda m, X, y: platt_undertrained(m, X, y, seed=3), "a < 0"),
+    (swapped_classes, "a < 0"),
 ])
 def test_the_recalibration_check_names_the_mistake(mutant, hint):
     from mlpbook import check

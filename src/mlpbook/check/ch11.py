@@ -47,6 +47,43 @@ def _ppv(sensitivity, specificity, prevalence):
     return found / (found + (1 - specificity) * (1 - prevalence))
 
 
+_PPV_TOLERANCE = 1e-6  # float32 arithmetic (about 1e-7 relative) passes
+
+
+def _ppv_hint(fn, value, sensitivity, specificity, prevalence) -> str:
+    """A hint for a wrong PPV that names the mistake, never the formula."""
+    def near(other):
+        return abs(value - other) <= _PPV_TOLERANCE * max(1.0, abs(other))
+
+    s, c, p = sensitivity, specificity, prevalence
+    if near(c * (1 - p) / (c * (1 - p) + (1 - s) * p)):
+        return ("that is P(benign | called benign), the negative predictive value; the "
+                "PPV is P(malignant | called malignant).")
+    if near(s * p / (s * p + c * (1 - p))):
+        return ("a benign mass is called malignant with probability 1 - specificity, "
+                "not specificity.")
+    if near(s):
+        return ("that is the sensitivity, P(called malignant | malignant); the PPV "
+                "turns it around: P(malignant | called malignant).")
+    if near(s * p):
+        return ("that is the share of ALL masses that are malignant and called "
+                "malignant; the PPV is a share of the masses called malignant only.")
+    if near(_ppv(s, c, 1 - p)):
+        return ("the prevalence is the share of malignant masses, not of benign ones.")
+    other = 0.5 if p != 0.5 else 0.2
+    try:
+        again = _number(fn(s, c, other), "the positive predictive value")
+    except Exception:
+        again = None
+    if again is not None and abs(again - value) <= _PPV_TOLERANCE and \
+            abs(_ppv(s, c, other) - _ppv(s, c, p)) > 1e-3:
+        return ("your answer does not depend on the prevalence, but the PPV does: at "
+                "1 % prevalence most positive calls are benign.")
+    return ("the PPV is P(malignant | called malignant). Picture 10,000 masses at this "
+            "prevalence: how many are malignant and called malignant, how many are "
+            f"benign and called malignant? Your value: {value:.4f}.")
+
+
 def positive_predictive_value(fn) -> None:
     """Check ``positive_predictive_value(sensitivity, specificity, prevalence)``: the
     probability that a mass called malignant is malignant, by Bayes' rule."""
@@ -57,13 +94,12 @@ def positive_predictive_value(fn) -> None:
         case = (f"sensitivity = {sensitivity}, specificity = {specificity}, "
                 f"prevalence = {prevalence}")
         out = run(fn, sensitivity, specificity, prevalence, what=case,
-                  hint="the three arguments are floats between 0 and 1.")
+                  hint="the three arguments are floats between 0 and 1 (0 and 1 "
+                       "included).")
         value = _number(out, "the positive predictive value")
-        require(abs(value - _ppv(sensitivity, specificity, prevalence)) < 1e-9,
-                "of all masses, a share prevalence x sensitivity are malignant and "
-                "called malignant, and a share (1 - prevalence) x (1 - specificity) are "
-                "benign and called malignant; the PPV is the first share over the sum "
-                "of the two.", case)
+        expected = _ppv(sensitivity, specificity, prevalence)
+        if abs(value - expected) > _PPV_TOLERANCE * max(1.0, abs(expected)):
+            fail(_ppv_hint(fn, value, sensitivity, specificity, prevalence), case)
     ok("positive_predictive_value: right for 6 cases, prevalences 1 % to 90 %.")
 
 
@@ -128,6 +164,9 @@ def out_of_fold(fn) -> None:
     require(isinstance(out, torch.Tensor) and tuple(out.shape) == (n,),
             f"return one probability per row: a tensor of shape ({n},).", case)
     out = out.detach().to(F64)
+    require(not bool(((out == 0) | (out == 1)).all()), "your probabilities are all 0 "
+            "or 1: is the tensor you fill of an integer dtype (torch.zeros_like(y) "
+            "copies the dtype of the labels)?", case)
     matches = [torch.allclose(out, _reference_oof(X.double(), y, folds, c), atol=1e-5)
                for c in (0, 1)]
     require(any(matches), "each held-out row must be scaled with the means and "
@@ -325,9 +364,20 @@ def recalibration(fn) -> None:
                 "infinite values.")
         scores = _logits(given, X_held).reshape(-1).to(F64)  # the model's own scores
         order = scores.argsort()
-        if bool(((out >= 0) & (out <= 1)).all()):
+        target = y_held.to(F64)
+        as_probabilities = float(((out - target) ** 2).mean())
+        if bool(((out >= 0) & (out <= 1)).all()) and as_probabilities <= 1e-9 + min(
+                float(((torch.sigmoid(out) - target) ** 2).mean()),
+                float(((torch.sigmoid(scores) - target) ** 2).mean())):
+            # Read as probabilities, these numbers score better than read as logits
+            # and at least as well as the model's own probabilities.
             fail("the calibrated model returns numbers between 0 and 1: return logits "
                  "(the score before the sigmoid), not probabilities.", case)
+        alpha, _, residual = _affine_fit(scores, out)
+        if alpha < 0 and residual < 1e-3 * (1 + abs(alpha)):
+            fail("your map s -> a s + b has a < 0: it turns the model's ranking upside "
+                 "down. Fit a and b on y_cal as given (1 = malignant), and make sure the "
+                 "fit has converged.", case)
         require(bool((out[order].diff() >= -1e-6).all()), "a recalibration maps the "
                 "model's own score s to a s + b; it must not change which mass scores "
                 "higher. Fit the two numbers on the model's logits, and leave the model "
@@ -352,6 +402,11 @@ def recalibration(fn) -> None:
             fail(result + " A slope alone cannot undo a shift: fit b too.")
         if affine and no_slope:
             fail(result + " A shift alone cannot undo a slope: fit a too.")
+        if affine and all(alpha < 1 for alpha, _, _ in maps):
+            fail(result + " Your map shrinks the model's logits towards 0 (a < 1 in "
+                 "every round). If you train a layer for a and b, train it to "
+                 "convergence (the whole calibration set as one batch and a few hundred "
+                 "epochs, or LBFGS), then print a and b to see that they moved.")
         fail(result + " Fit a and b of sigmoid(a s + b) on the calibration masses' "
              "logits s, minimising the binary cross-entropy.")
     ok(f"recalibration: held-out Brier score {before:.4f} -> {after:.4f}, "
