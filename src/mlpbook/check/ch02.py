@@ -124,6 +124,10 @@ def smoothed_cross_entropy(fn) -> None:
          "one float32 row, alpha = 0.2"),
         (torch.tensor([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]], dtype=torch.float64),
          torch.tensor([2, 1]), 0.1, "logits of +-1000, alpha = 0.1"),
+        # One largest logit for the whole batch leaves the second row at exp(-2000) = 0.
+        (torch.tensor([[1000.0, 999.0, 998.0], [-1000.0, -999.0, -1001.0]],
+                      dtype=torch.float64),
+         torch.tensor([0, 1]), 0.1, "one row near +1000, one near -1000, alpha = 0.1"),
         (torch.tensor([[0.5, -0.5], [3.0, 3.0], [-2.0, 4.0]]), torch.tensor([1, 0, 0]), 0.0,
          "two classes, alpha = 0 (no smoothing)"),
         (torch.randn(6, 4, generator=gen, dtype=torch.float64), torch.tensor([0, 1, 2, 3, 0, 1]),
@@ -171,7 +175,7 @@ def smoothed_cross_entropy(fn) -> None:
         fail(f"on {what} your loss differs from the cross-entropy with smoothed targets: "
              "for each row, sum the targets times minus the log-probabilities, then average "
              "over the rows.", what)
-    ok("smoothed_cross_entropy: matches PyTorch on 5 cases, logits of 1000 included.")
+    ok("smoothed_cross_entropy: matches PyTorch on 6 cases, logits of 1000 included.")
 
 
 # --- Exercise 2: the logistic loss with targets +-1 and its gradient ---------------------
