@@ -5,6 +5,7 @@ functions; each call trains one small MLP (about a second on one thread).
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -143,6 +144,11 @@ def drawdown_cumsum_not_exp(net):
     return (1 - value / value.cummax(0).values).max().item()
 
 
+def drawdown_simple_returns(net):
+    value = torch.cat([net.new_ones(1), (1 + net).cumprod(0)])
+    return (1 - value / value.cummax(0).values).max().item()
+
+
 # --- Exercise 5: volatility_model ------------------------------------------------------
 
 
@@ -257,6 +263,65 @@ def decoy_layers(X_train, y_train):
     return Decoy(y_train.mean().item())
 
 
+def column_output(X_train, y_train, target_column=False):
+    """The most common first model: its output has shape (n, 1). Trained on y_train of
+    shape (n,), nn.MSELoss broadcasts (n, 1) - (n,) to (n, n) and learns a constant;
+    trained on y_train[:, None] it is right."""
+    utils.set_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 32), torch.nn.ReLU(),
+                                torch.nn.Linear(32, 1))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    y = y_train[:, None] if target_column else y_train
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the broadcasting warning
+        train.fit(model, torch.nn.MSELoss(), opt, (X_train, y), epochs=30,
+                  batch_size=64, seed=0, progress=False)
+    return model
+
+
+def imports_backtesting_goog(X_train, y_train):
+    """Builds its rows from backtesting.test.GOOG, the held-out years included."""
+    from backtesting.test import GOOG
+
+    close = torch.tensor(GOOG["Close"].to_numpy(), dtype=torch.float64)
+    size = (100 * torch.log(close[1:] / close[:-1])).abs().float()
+    X = size.unfold(0, 20, 1)[:-5]
+    y = size[20:].unfold(0, 5, 1).mean(dim=1)
+    return trainer()(X, y)
+
+
+class LookUp(torch.nn.Module):
+    """An MLP plus a table of every window's true target: a forecast that knows the
+    held-out answers."""
+
+    def __init__(self, table):
+        super().__init__()
+        self.mlp, self.table = mlp(), table
+
+    def forward(self, X):
+        known = torch.tensor([self.table.get(tuple(row.tolist()), 0.0) for row in X])
+        return known + 1e-3 * self.mlp(X)
+
+
+def reads_the_csv_file(X_train, y_train):
+    """Reads backtesting's GOOG.csv with pandas (no loader involved) and looks up the
+    target of every window, held-out ones included."""
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    folder = Path(next(iter(importlib.util.find_spec("backtesting")
+                            .submodule_search_locations)))
+    close = torch.tensor(pd.read_csv(folder / "test" / "GOOG.csv")["Close"].to_numpy(),
+                         dtype=torch.float64)
+    size = (100 * torch.log(close[1:] / close[:-1])).abs().float()
+    X = size.unfold(0, 20, 1)[:-5]
+    y = size[20:].unfold(0, 5, 1).mean(dim=1)
+    utils.set_seed(0)
+    return LookUp({tuple(row.tolist()): float(t) for row, t in zip(X, y)})
+
+
 def loads_the_prices_itself(X_train, y_train):
     """Builds its own rows from the whole series, held-out years included."""
     from mlpbook import data
@@ -281,6 +346,8 @@ CORRECT = {
         "one layer of 64, Adam": trainer(hidden=(64,), optimiser="adam"),
         "one layer of 16, 60 epochs": trainer(hidden=(16,), epochs=60),
         "forward method with torch.relu": functional_mlp,
+        "(n, 1) output trained on y_train[:, None]": lambda X, y: column_output(
+            X, y, target_column=True),
     },
 }
 
@@ -290,6 +357,8 @@ MUTANTS = {
         "h not squared": lambda h, p=0.5, z=1.96: math.ceil(z**2 * p * (1 - p) / h),
         "rounded down": lambda h, p=0.5, z=1.96: math.floor(z**2 * p * (1 - p) / h**2),
         "rounded to nearest": lambda h, p=0.5, z=1.96: round(z**2 * p * (1 - p) / h**2),
+        "one added instead of rounding up": lambda h, p=0.5, z=1.96: int(
+            z**2 * p * (1 - p) / h**2) + 1,
         "p taken as 0.5": lambda h, p=0.5, z=1.96: math.ceil(z**2 * 0.25 / h**2),
         "z taken as 1.96": lambda h, p=0.5, z=1.96: math.ceil(1.96**2 * p * (1 - p) / h**2),
         "not rounded": lambda h, p=0.5, z=1.96: z**2 * p * (1 - p) / h**2,
@@ -309,6 +378,7 @@ MUTANTS = {
         "in log units": drawdown_in_log_units,
         "global max and min": drawdown_global,
         "cumsum as the value": drawdown_cumsum_not_exp,
+        "simple returns, cumprod(1 + net)": drawdown_simple_returns,
         "in percent": lambda net: 100 * drawdown_ok(net),
         "negative": lambda net: -drawdown_ok(net),
     },
@@ -324,6 +394,9 @@ MUTANTS = {
         "two linear layers, no activation": two_linear_layers_no_activation,
         "two unused layers around a fixed recipe": decoy_layers,
         "loads the whole series itself": loads_the_prices_itself,
+        "imports backtesting.test.GOOG": imports_backtesting_goog,
+        "reads GOOG.csv and looks the targets up": reads_the_csv_file,
+        "(n, 1) output trained on y_train (n,)": column_output,
     },
 }
 
@@ -359,3 +432,36 @@ def test_volatility_check_holds_out_the_last_fifth_with_no_shared_days():
     size = (100 * torch.log(close[1:] / close[:-1])).abs().float()
     assert torch.equal(X_held[-1], size[-25:-5])
     assert y_held[-1].item() == pytest.approx(size[-5:].mean().item(), rel=1e-6)
+
+
+@pytest.mark.parametrize("imported_before", [False, True])
+def test_volatility_check_holds_back_backtesting_test_and_restores_it(imported_before):
+    import sys
+
+    from mlpbook import check
+
+    if imported_before:
+        import backtesting.test  # noqa: F401
+    before = sys.modules.get("backtesting.test")
+    with pytest.raises(check.CheckFailed) as failed:
+        check.volatility_model(imports_backtesting_goog)
+    assert "holds the prices back" in " ".join(str(failed.value).split())
+    assert sys.modules.get("backtesting.test") is before
+    if imported_before:
+        assert sys.modules["backtesting"].test is before and len(before.GOOG) == 2148
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (reads_the_csv_file, "far better than volatility can be forecast"),
+    (drawdown_simple_returns, "net holds log returns"),
+    (column_output, "nn.Flatten(0)"),
+    (lambda h, p=0.5, z=1.96: int(z**2 * p * (1 - p) / h**2) + 1, "do not add one"),
+])
+def test_the_checks_of_chapter_10_name_the_mistake(answer, hint):
+    from mlpbook import check
+
+    name = ("days_needed" if answer.__name__ == "<lambda>" else "max_drawdown"
+            if answer.__name__.startswith("drawdown") else "volatility_model")
+    with pytest.raises(check.CheckFailed) as failed:
+        getattr(check, name)(answer)
+    assert hint in " ".join(str(failed.value).split())

@@ -9,7 +9,9 @@ The Experiment check (``volatility_model``) builds its data from ``data.load_goo
 itself: absolute daily log returns in percent, windows of ``VOL_WINDOW`` days, targets
 the mean absolute return of the next ``VOL_HORIZON`` days. It trains the learner's
 function on the first four fifths and scores the model on the last fifth, which the
-learner never receives; ``data.load_goog`` refuses to run while the learner's code runs.
+learner never receives; ``data.load_goog`` and ``backtesting.test`` (GOOG, EURUSD, ...)
+refuse to run while the learner's code runs, and a held-out MSE below half the 20-day
+average's is refused as too good to be honest (a model that saw the held-out days).
 The model must be an MLP (an ``nn.Module`` whose output depends on at least two
 ``nn.Linear`` layers and is not an affine function of its input), and the check reports
 a linear regression fitted on the same rows beside it.
@@ -57,7 +59,11 @@ def days_needed(fn) -> None:
     ``z * sqrt(p (1 - p) / n)`` is at most ``half_width``."""
     callable_(fn)
     cases = [(0.03, 0.5, 1.96), (0.02, 0.55, 1.96), (0.05, 0.6, 2.576),
-             (0.004, 0.5, 1.645), (0.1, 0.3, 1.0), (0.01, 0.5, 1.96)]
+             (0.004, 0.5, 1.645), (0.1, 0.3, 1.0), (0.01, 0.5, 1.96),
+             (0.02, 0.5, 2.0)]
+    # The last case is exactly 2500 in float32 and float64 alike (z / h = 100): no
+    # rounding error can push it up, so 2501 there is adding one, not rounding up.
+    exact_in_floats = {(0.02, 0.5, 2.0)}
     for half_width, p, z in cases:
         case = f"half_width = {half_width}, p = {p}, z = {z}"
         out = run(fn, half_width, p, z, what=case,
@@ -68,7 +74,12 @@ def days_needed(fn) -> None:
         exact = _days_exact(half_width, p, z)
         allowed = {math.ceil(exact)}
         if exact.denominator == 1:  # exactly on a whole number: rounding may add one
-            allowed.add(int(exact) + 1)
+            if (half_width, p, z) in exact_in_floats:
+                require(int(value) != int(exact) + 1, "when z^2 p (1 - p) / h^2 is "
+                        "already a whole number, that many days are enough: round up, "
+                        "do not add one.", case)
+            else:
+                allowed.add(int(exact) + 1)
         if int(value) in allowed:
             continue
         if abs(int(value) - float(exact)) < 1.5:
@@ -163,6 +174,11 @@ def max_drawdown(fn) -> None:
                 "fraction: a fall of a fifth is 0.2.", what)
         require(value <= 1 + 1e-9, "report the drawdown as a fraction of the peak, "
                 "between 0 and 1, not in percent.", what)
+        simple = torch.cat([net.new_ones(1), (1 + net.to(F64)).cumprod(0)])
+        as_simple = float((1 - simple / simple.cummax(0).values).max())
+        require(abs(value - as_simple) >= 1e-6 or abs(value - expected) < 1e-6,
+                "net holds log returns: the account is worth V_t = exp(r_0 + ... + "
+                "r_t), not a product of (1 + r).", what)
         require(abs(value - expected) < 1e-6, "follow the account's value "
                 "V_t = exp(r_0 + ... + r_t), starting from V = 1 before the first day; "
                 "at each day compare V_t with the highest value reached so far, and "
@@ -215,11 +231,41 @@ def _goog_unavailable():
             raise RuntimeError(message)
         return original_prices(name, *args, **kwargs)
 
+    # backtesting.test reads its price files when first imported, and holds them as
+    # GOOG, EURUSD, ...: while the learner's code runs, that module is replaced by one
+    # whose every attribute refuses, whether or not it was imported before.
+    import sys
+    import types
+
+    class HeldBack(types.ModuleType):
+        def __getattr__(self, name):
+            if name.startswith("__"):
+                raise AttributeError(name)
+            raise RuntimeError(message)
+
+    held = HeldBack("backtesting.test")
+    package = sys.modules.get("backtesting")
+    saved_module = sys.modules.get("backtesting.test")
+    saved_attribute = getattr(package, "test", None) if package is not None else None
     try:
         data.load_goog, data._backtesting_prices = refuse, prices
+        sys.modules["backtesting.test"] = held
+        if package is not None:
+            package.test = held
         yield
     finally:
         data.load_goog, data._backtesting_prices = original_load, original_prices
+        if saved_module is None:
+            sys.modules.pop("backtesting.test", None)
+        else:
+            sys.modules["backtesting.test"] = saved_module
+        package = sys.modules.get("backtesting")  # the learner's code may import it
+        if package is not None:
+            if saved_attribute is None:
+                if getattr(package, "test", None) is held:
+                    del package.test
+            else:
+                package.test = saved_attribute
 
 
 def _ols_forecast(X_train, y_train, X_held) -> torch.Tensor:
@@ -277,6 +323,8 @@ def volatility_model(fn) -> None:
             f"trained MLP, an nn.Module, not a {type(model).__name__}.")
     model.eval()
 
+    shapes = []  # the shapes of the model's outputs, as returned
+
     def forecast_of(X):
         with _goog_unavailable():
             out = run(lambda Z: model(Z), X.clone(), no_grad=True,
@@ -286,6 +334,7 @@ def volatility_model(fn) -> None:
         require(isinstance(out, torch.Tensor) and out.numel() == len(X),
                 f"the model should return one forecast per window: {len(X)} values "
                 "for the held-out windows.")
+        shapes.append(tuple(out.shape))
         return out.detach().reshape(-1)
 
     forecast = forecast_of(X_held)
@@ -305,12 +354,23 @@ def volatility_model(fn) -> None:
     mse = _mse(forecast, y_held)
     average = _mse(X_held.mean(dim=1), y_held)  # the 20-day historical volatility
     constant = _mse(torch.full_like(y_held, float(y_train.mean())), y_held)
+    if shapes[0] == (len(X_held), 1) and mse >= average:
+        fail(f"the held-out MSE is {mse:.3f}, {mse / average:.2f} of the 20-day "
+             f"average's. Your model returns shape {shapes[0]}, but y_train has shape "
+             f"{tuple(y_train.shape)}: nn.MSELoss then broadcasts the difference to "
+             "(n, n) and trains on the wrong differences (PyTorch warns about it). End "
+             "the model with nn.Flatten(0), or train on y_train[:, None].")
     require(mse < constant, f"the held-out MSE is {mse:.3f}, no better than always "
             f"forecasting the training mean ({constant:.3f}). Train on absolute returns "
             "in percent, with the MSE loss, for more epochs.")
     require(mse < average, f"the held-out MSE is {mse:.3f}, {mse / average:.2f} of the "
             "20-day average's: the bar is below 1. Train longer, or give the MLP more "
             "units; keep the inputs as they are (absolute returns in percent).")
+    require(mse > 0.5 * average, f"the held-out MSE is {mse / average:.2f} of the "
+            "20-day average's, far better than volatility can be forecast: does your "
+            "code read prices beyond X_train and y_train (for example "
+            "backtesting.test.GOOG, or a global variable of the notebook)? Train only "
+            "on the rows you are given.")
     linear = _mse(_ols_forecast(X_train, y_train, X_held), y_held)
     ok(f"volatility_model: held-out MSE {mse / average:.2f} of the 20-day average "
        f"(linear fit: {linear / average:.2f}).")
