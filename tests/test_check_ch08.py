@@ -4,6 +4,7 @@ import copy
 import math
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -93,6 +94,13 @@ def selective_topk_tensor(probs, y, coverage):
     return (probs[kept].argmax(dim=1) == y[kept]).float().mean()  # a 0-d tensor
 
 
+def selective_no_floor(probs, y, coverage):
+    """k = round(coverage * n) without max(1, .): the mean of nothing when k = 0."""
+    k = round(coverage * len(y))
+    kept = torch.argsort(probs.max(dim=1).values, descending=True)[:k]
+    return (probs[kept].argmax(dim=1) == y[kept]).double().mean().item()
+
+
 def selective_ranked(probs, y, coverage, key):
     k = max(1, round(coverage * len(y)))
     kept = torch.argsort(key(probs, y), descending=True)[:k]
@@ -151,6 +159,21 @@ def noisy_whole_levels(X, y, levels, generator):
     """Noisy pixels rounded to whole ink levels, like the real images."""
     copies = [(X + s * torch.randn(X.shape, generator=generator)).round().clamp(0, 16)
               for s in levels]
+    return torch.cat([X, *copies]), y.repeat(len(levels) + 1)
+
+
+def noisy_shaped(X, y, levels, generator, shape):
+    """Noise drawn with the wrong shape, broadcast: (1, 64) is one pattern for all
+    images of a copy, (n, 1) one value for all pixels of an image."""
+    copies = [(X + s * torch.randn(shape(X), generator=generator)).clamp(0, 16)
+              for s in levels]
+    return torch.cat([X, *copies]), y.repeat(len(levels) + 1)
+
+
+def noisy_uniform(X, y, levels, generator):
+    """Uniform noise with the right standard deviation, s: not Gaussian."""
+    copies = [(X + s * (torch.rand(X.shape, generator=generator) - 0.5) * 12 ** 0.5)
+              .clamp(0, 16) for s in levels]
     return torch.cat([X, *copies]), y.repeat(len(levels) + 1)
 
 
@@ -318,6 +341,9 @@ MUTANTS = {
             probs, y, math.ceil(c * len(y)) / len(y)),
         "the number right, not the fraction": lambda probs, y, c: selective_ok(
             probs, y, c) * max(1, round(c * len(y))),
+        "no 'at least 1' (k = 0 gives NaN)": selective_no_floor,
+        "no 'at least 1', k = 0 scored as 0": lambda probs, y, c: (
+            selective_ok(probs, y, c) if round(c * len(y)) else 0.0),
     },
     "noisy_copies": {
         "the colleague's code, three bugs": lambda X, y, levels, g: noisy_variant(
@@ -344,6 +370,11 @@ MUTANTS = {
         "the levels in reverse order": lambda X, y, levels, g: noisy_variant(
             X, y, levels, g, level_of=lambda lv, k: lv[len(lv) - 1 - k]),
         "changes X in place": noisy_in_place,
+        "one noise pattern for all images of a copy": lambda X, y, levels, g:
+            noisy_shaped(X, y, levels, g, lambda X: (1, X.shape[1])),
+        "one noise value for all pixels of an image": lambda X, y, levels, g:
+            noisy_shaped(X, y, levels, g, lambda X: (len(X), 1)),
+        "uniform noise of the right spread": noisy_uniform,
     },
     "noise_robust_digits": {
         "the chapter's recipe on clean images": train_clean,
@@ -356,3 +387,19 @@ MUTANTS = {
         "test images through a default argument": train_with_test_default,
     },
 }
+
+
+@pytest.mark.parametrize("name, label, hint", [
+    ("noisy_copies", "one noise pattern for all images of a copy", "its own noise"),
+    ("noisy_copies", "one noise value for all pixels of an image",
+     "every pixel needs its own noise"),
+    ("noisy_copies", "uniform noise of the right spread", "should be Gaussian"),
+    ("selective_accuracy", "no 'at least 1' (k = 0 gives NaN)", "k is at least 1"),
+    ("selective_accuracy", "no 'at least 1', k = 0 scored as 0", "k is at least 1"),
+])
+def test_the_checks_of_chapter_8_name_the_mistake(name, label, hint):
+    from mlpbook import check
+
+    with pytest.raises(check.CheckFailed) as failed:
+        getattr(check, name)(MUTANTS[name][label])
+    assert hint in " ".join(str(failed.value).split())

@@ -112,6 +112,22 @@ def selective_accuracy(fn) -> None:
                 "answer on the round(coverage * n) rows whose LARGEST probability is "
                 "highest (the model cannot look at the labels to decide), and return "
                 "the fraction of those rows it gets right.", case)
+    # 10 rows at coverage 0.05: round(0.5) is 0, but the model still answers on its
+    # most confident image, which is right; the other nine are wrong.
+    probs, y = probs[:10].clone(), y[:10].clone()
+    guess = probs.argmax(dim=1)
+    top = probs.max(dim=1).values.argmax()
+    y = torch.where(torch.arange(10) == top, guess, (guess + 1) % 10)
+    case = "10 rows, coverage = 0.05"
+    at_least_one = ("when coverage * n rounds to 0, the model still answers on its "
+                    "single most confident image: k is at least 1.")
+    out = run(fn, probs.clone(), y.clone(), 0.05, what=case, hint=at_least_one)
+    value = out.item() if isinstance(out, torch.Tensor) and out.numel() == 1 else out
+    require(isinstance(value, (float, int, np.floating, np.integer))
+            and not isinstance(value, bool),
+            f"return one number (the accuracy), not a {type(out).__name__}.", case)
+    require(abs(float(value) - _selective(probs, y, 0.05).item()) < 1e-6, at_least_one,
+            case)
     ok("selective_accuracy: correct for coverages from 1 down to 0.05.")
 
 
@@ -129,6 +145,16 @@ def _call_noisy(fn, X, y, levels, seed, what):
     require(isinstance(out, tuple) and len(out) == 2,
             "return a pair (X_new, y_new).", what)
     return out
+
+
+def _masked_std(values: torch.Tensor, mask: torch.Tensor, dim: int) -> float:
+    """The standard deviation of ``values`` (n, d) along ``dim`` over the entries where
+    ``mask`` holds, pooled (root mean variance) over the other dimension."""
+    counts = mask.sum(dim=dim)
+    keep = counts > 1
+    mean = (values * mask).sum(dim=dim, keepdim=True) / counts.clamp(min=1).unsqueeze(dim)
+    squares = (((values - mean) * mask) ** 2).sum(dim=dim)
+    return (squares[keep] / (counts[keep] - 1)).mean().sqrt().item()
 
 
 def noisy_copies(fn) -> None:
@@ -168,6 +194,20 @@ def noisy_copies(fn) -> None:
                 f"of {s:g} ink levels before clipping; on pixels of mid-grey it has "
                 f"{spread:.2f}, where level {s:g} gives about {reference:.2f}. Use the "
                 "level of each copy, in the order of `levels`.", case)
+    for k in range(len(levels)):  # the noise must vary over images and over pixels
+        for dim, hint in ((0, "within one copy every image needs its own noise: yours "
+                              "adds the same pattern to all images (draw noise of shape "
+                              "(n, 64))."),
+                          (1, "every pixel needs its own noise: yours adds one value to "
+                              "all pixels of an image (draw noise of shape (n, 64)).")):
+            within = _masked_std(blocks[k], middle, dim)
+            reference = blocks[k][middle].std().item()
+            require(within > 0.5 * reference, hint, case)
+    pooled = torch.cat([blocks[k][middle] for k, s in enumerate(levels) if s == 2.0])
+    kurtosis = (((pooled - pooled.mean()) / pooled.std()) ** 4).mean().item()
+    require(kurtosis > 2.5, "the noise should be Gaussian (torch.randn), not uniform: "
+            f"on mid-grey pixels yours has a kurtosis of {kurtosis:.2f}, where Gaussian "
+            "noise gives about 3.", case)
     a, b = blocks[0][middle], blocks[1][middle]
     correlation = ((a - a.mean()) * (b - b.mean())).mean() / (a.std() * b.std())
     require(abs(correlation.item()) < 0.2,
@@ -356,6 +396,8 @@ def noise_robust_digits(train_robust_mlp) -> None:
              "the 450 clean test images")
     if noise < NOISE_BAR:
         fail(f"{report}; the bar at noise 4 is {NOISE_BAR}. Train on noisy copies of "
-             "the development images as well as on clean ones.",
+             "the development images as well as on clean ones. (The check passes raw "
+             "pixels 0 to 16: if you scaled the images for training, the model you "
+             "return must apply the same scaling itself.)",
              "the test images with noise of standard deviation 4")
     ok(f"noise_robust_digits: {clean:.3f} clean, {noise:.3f} at noise 4; bars met.")
