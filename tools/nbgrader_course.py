@@ -1,6 +1,8 @@
 """An nbgrader course directory made from solutions/, for instructors.
 
     python tools/nbgrader_course.py [OUT] [--only 01 08]   # default OUT: _build/nbgrader
+    python tools/nbgrader_course.py --guide   # rewrite the instructor guide's points table
+    python tools/nbgrader_course.py /tmp/timing --time   # time autograde, per chapter
 
 writes ``OUT/nbgrader_config.py`` and ``OUT/source/NN_topic/NN_topic.ipynb`` for every
 chapter. The standard nbgrader commands then work unchanged from OUT:
@@ -18,28 +20,40 @@ Each source notebook is the chapter's exercise notebook (the same pipeline as
 - every other cell is read-only; the worked explanations (``solution-only`` cells) are
   left out, as in exercises/.
 
-Exercises without code (Predict) and the open questions are not graded automatically.
+Exercises without a check (most Predict exercises) and the open questions are not graded
+automatically. ``--guide`` writes the points table of book/instructor_guide.md (between
+``TABLE_BEGIN`` and ``TABLE_END``) from the same notebooks, so the two never disagree.
+``--time`` builds the course directory, then grades the solutions of each chapter as one
+student's submission and prints the seconds it took (the guide's grading times).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
 
 if __package__ in (None, ""):  # run as a script: make tools/ importable
-    import sys
-
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.nbtools import BEGIN, HEADING, ROOT, TITLE, tidy_cell, write
+from tools.nbtools import BEGIN, HEADING, ROOT, TITLE, exercises_of, tidy_cell, write
 
 POINTS = {"★": 1, "★★": 2, "★★★": 3}
 CHECK_CALL = re.compile(r"^\s*check\.\w+\(", re.M)
 OUT = ROOT / "_build" / "nbgrader"
+SOLUTIONS = ROOT / "solutions"
+GUIDE = ROOT / "book" / "instructor_guide.md"
+TABLE_BEGIN = ("<!-- The points table: generated from solutions/ by "
+               "`python tools/nbgrader_course.py --guide`; do not edit it by hand. -->")
+TABLE_END = "<!-- End of the points table. -->"
 
 CONFIG = '''\
 """nbgrader configuration of the course "Multilayer perceptrons with PyTorch".
@@ -60,6 +74,11 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.Execute.timeout = 600
 c.ClearSolutions.code_stub = {{
     "python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+# nbgrader zip_collect: the student id and the notebook from the name of each file
+# downloaded from a learning-management system, here <student_id>_01_perceptron.ipynb
+# (no underscore in the id). Adapt it to the names that your system gives.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[^/_]+)_(?P<file_id>\\d\\d_\\w+\\.ipynb)$")
 '''
 
 
@@ -143,14 +162,56 @@ def total_points(nb: nbformat.NotebookNode) -> int:
                if c.metadata.get("nbgrader", {}).get("grade"))
 
 
+def graded_points(nb: nbformat.NotebookNode) -> dict[str, int]:
+    """Exercise number -> points, for the autograder-test cells of an nbgrader notebook."""
+    return {c.metadata["nbgrader"]["grade_id"].rsplit("_", 1)[1]: c.metadata["nbgrader"]["points"]
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def points_table(solutions_dir: Path = SOLUTIONS) -> str:
+    """The guide's Markdown table: per chapter, each graded exercise's points, the exercises
+    left to grade by hand, and the chapter's total."""
+    rows = ["| Assignment | Points per graded exercise | Not graded automatically | Total |",
+            "|:--|:--|:--|--:|"]
+    for path in sorted(solutions_dir.glob("[0-9][0-9]_*.ipynb")):
+        solution = nbformat.read(path, as_version=4)
+        nb = source_notebook(solution, path.stem)
+        points = graded_points(nb)
+        graded = ", ".join(f"Ex. {n}: {p}" for n, p in points.items())
+        by_hand = ", ".join(f"Ex. {e['number']} ({e['kind']})" for e in exercises_of(solution)
+                            if e["number"] not in points) or "none"
+        rows.append(f"| `{path.stem}` | {graded} | {by_hand} | {total_points(nb)} |")
+    return "\n".join(rows)
+
+
+def with_points_table(guide: str, table: str) -> str:
+    """``guide`` with the text between ``TABLE_BEGIN`` and ``TABLE_END`` replaced by ``table``."""
+    begin, end = guide.find(TABLE_BEGIN), guide.find(TABLE_END)
+    if begin < 0 or end < begin:
+        raise ValueError(f"the guide has no points table between {TABLE_BEGIN!r} "
+                         f"and {TABLE_END!r}")
+    return f"{guide[:begin + len(TABLE_BEGIN)]}\n\n{table}\n\n{guide[end:]}"
+
+
+def write_guide(guide: Path = GUIDE, solutions_dir: Path = SOLUTIONS) -> bool:
+    """Rewrite the guide's points table from ``solutions_dir``; True when it changed."""
+    text = guide.read_text(encoding="utf-8")
+    new = with_points_table(text, points_table(solutions_dir))
+    if new != text:
+        guide.write_text(new, encoding="utf-8")
+    return new != text
+
+
 def build(out: Path = OUT, only: list[str] | None = None,
-          solutions_dir: Path = ROOT / "solutions") -> Path:
+          solutions_dir: Path = SOLUTIONS) -> Path:
     """Write the course directory to ``out`` (replacing its ``source/`` and config)."""
     solutions = sorted(solutions_dir.glob("[0-9][0-9]_*.ipynb"))
     if only:
+        only = [str(number).zfill(2) for number in only]  # "1" is chapter 01
+        unknown = sorted(set(only) - {p.name[:2] for p in solutions})
+        if unknown:
+            raise SystemExit(f"no solutions notebook for chapters {unknown}")
         solutions = [p for p in solutions if p.name[:2] in only]
-        if not solutions:
-            raise SystemExit(f"no solutions notebook for chapters {only}")
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out / "source", ignore_errors=True)
     for path in solutions:
@@ -162,16 +223,80 @@ def build(out: Path = OUT, only: list[str] | None = None,
     return out
 
 
+def with_answers(release: nbformat.NotebookNode,
+                 source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The released notebook with the source's answers written in (a new object): the
+    submission of a student who answers every exercise as the solutions do."""
+    nb = nbformat.from_dict(release)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
+def time_grading(course: Path, student: str = "solutions") -> list[dict]:
+    """Autograde the solutions of each assignment in ``course`` as ``student``'s submission,
+    one at a time, with one thread: the CPU seconds (nbgrader and its kernel, user + sys),
+    the wall-clock seconds, the score and the maximum score of each."""
+    from nbgrader.api import Gradebook
+
+    bin_dir = Path(sys.executable).parent  # nbgrader runs the `alembic` of its environment
+    env = os.environ | {"MLPBOOK_STATIC": "1", "OMP_NUM_THREADS": "1",
+                        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+    def nbgrader(*args: str) -> None:
+        subprocess.run([str(bin_dir / "nbgrader"), *args], cwd=course, env=env, check=True,
+                       capture_output=True)
+
+    rows = []
+    for folder in sorted((course / "source").iterdir()):
+        stem = folder.name
+        nbgrader("generate_assignment", stem, "--force")
+        release = nbformat.read(course / "release" / stem / f"{stem}.ipynb", as_version=4)
+        submitted = course / "submitted" / student / stem
+        submitted.mkdir(parents=True, exist_ok=True)
+        write(with_answers(release, nbformat.read(folder / f"{stem}.ipynb", as_version=4)),
+              submitted / f"{stem}.ipynb")
+        before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+        nbgrader("autograde", stem, "--create", "--force", "--student", student)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+            graded = gradebook.find_submission(stem, student)
+            score, max_score = graded.score, graded.max_score
+        rows.append({"assignment": stem, "cpu_s": cpu, "wall_s": wall, "score": score,
+                     "max_score": max_score})
+        print(f"| `{stem}` | {cpu:.0f} | {wall:.0f} | {score:g} / {max_score:g} |", flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path, default=OUT)
     parser.add_argument("--only", nargs="+", metavar="NN", help="chapter numbers, e.g. 01 08")
+    parser.add_argument("--guide", action="store_true",
+                        help="only rewrite the points table of book/instructor_guide.md")
+    parser.add_argument("--time", action="store_true",
+                        help="then autograde each chapter's solutions in OUT, timed")
     args = parser.parse_args()
+    if args.guide:
+        changed = write_guide()
+        print(f"{GUIDE.relative_to(ROOT)}: points table {'rewritten' if changed else 'unchanged'}")
+        return
+    if args.time and (args.out / "gradebook.db").exists():
+        raise SystemExit(f"--time grades in a new folder, and {args.out} has a gradebook")
     out = build(args.out, args.only)
     for folder in sorted((out / "source").iterdir()):
         nb = nbformat.read(next(folder.glob("*.ipynb")), as_version=4)
         print(f"{folder.name}: {total_points(nb)} points")
     print(f"The nbgrader course directory: {out}")
+    if args.time:
+        print("| Assignment | CPU seconds | Wall-clock seconds | Score |\n|:--|--:|--:|--:|")
+        time_grading(out)
 
 
 if __name__ == "__main__":
