@@ -3,6 +3,7 @@
 import cmath
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -53,6 +54,14 @@ def formants_variant(a, fs, *, reverse=False, keep="upper", freq_scale=2 * np.pi
     bandwidth = -np.log(np.abs(chosen)) * fs / bw_scale
     order = np.argsort(-freq if descending else freq)
     return torch.tensor(np.stack([freq, bandwidth], axis=1)[order])
+
+
+def formants_of_polynomial(poly, fs):
+    poles = np.roots(poly)
+    upper = poles[poles.imag > 0]
+    rows = np.stack([np.angle(upper) * fs / (2 * np.pi),
+                     -np.log(np.abs(upper)) * fs / np.pi], axis=1)
+    return torch.tensor(rows[np.argsort(rows[:, 0])])
 
 
 # --- speaker_balanced_accuracy --------------------------------------------------------
@@ -135,6 +144,14 @@ def excerpt_clamped(seq, length, generator):
         return seq
     start = min(int(torch.randint(len(seq), (1,), generator=generator)),
                 len(seq) - length)
+    return seq[start:start + length]
+
+
+def excerpt_start_up_to_the_end(seq, length, generator):
+    """Draws a start in 0..T-1: near the end the slice is cut short."""
+    if len(seq) <= length:
+        return seq
+    start = int(torch.randint(len(seq), (1,), generator=generator))
     return seq[start:start + length]
 
 
@@ -277,6 +294,9 @@ MUTANTS = {
             a, fs, reverse=True),
         "sorted by decreasing frequency": lambda a, fs: formants_variant(
             a, fs, descending=True),
+        "no leading 1 before a": lambda a, fs: formants_of_polynomial(a.numpy(), fs),
+        "the sign of a flipped": lambda a, fs: formants_of_polynomial(
+            np.r_[1.0, -a.numpy()], fs),
     },
     "speaker_balanced_accuracy": {
         "plain accuracy": lambda t, p: (t == p).double().mean().item(),
@@ -300,6 +320,8 @@ MUTANTS = {
             s, n, g, global_rng=True),
         "a clamped start, biased to the end": excerpt_clamped,
         "short utterances padded with zeros": excerpt_zero_padded,
+        "a start up to T - 1, cut short": excerpt_start_up_to_the_end,
+        "one frame short": lambda s, n, g: excerpt_ok(s, n, g)[:-1] if len(s) > n else s,
     },
     "excerpt_speaker_model": {
         "pooling network trained on whole utterances only": lambda seqs, speakers:
@@ -313,3 +335,24 @@ MUTANTS = {
         "loads the test utterances itself": train_loading_test,
     },
 }
+
+
+@pytest.mark.parametrize("name, label, hint", [
+    ("formants_from_lpc", "no leading 1 before a", "without the leading 1"),
+    ("formants_from_lpc", "the sign of a flipped", "without the leading 1"),
+    ("formants_from_lpc", "sorted by decreasing frequency", "not in order"),
+    ("formants_from_lpc", "coefficients reversed (reciprocal poles)",
+     "bandwidths are negative"),
+    ("random_excerpt", "a start up to T - 1, cut short", "check the range of the start"),
+    ("random_excerpt", "one frame short", "check the range of the start"),
+    ("random_excerpt", "cuts the coefficients, not the frames", "frames are rows"),
+])
+def test_the_checks_of_chapter_9_name_the_mistake(name, label, hint):
+    from mlpbook import check
+
+    with pytest.raises(check.CheckFailed) as failed:
+        getattr(check, name)(MUTANTS[name][label])
+    text = " ".join(str(failed.value).split())
+    assert hint in text
+    if "frames are rows" not in hint:
+        assert "frames are rows" not in text

@@ -45,6 +45,16 @@ FORMANT_CASES = [
 ]
 
 
+def _formants_of(coefficients, fs) -> torch.Tensor:
+    """(k, 2) rows (frequency, bandwidth) of the roots of ``coefficients`` (highest
+    power first) with a positive imaginary part, sorted by frequency."""
+    poles = np.roots(coefficients)
+    upper = poles[poles.imag > 1e-9]
+    rows = np.stack([np.angle(upper) * fs / (2 * np.pi),
+                     -np.log(np.abs(upper)) * fs / np.pi], axis=1).reshape(-1, 2)
+    return torch.as_tensor(rows[np.argsort(rows[:, 0])], dtype=torch.float64)
+
+
 def formants_from_lpc(fn) -> None:
     """Check ``formants_from_lpc(a, fs)``: (k, 2) rows (frequency, bandwidth) in Hz."""
     callable_(fn)
@@ -56,16 +66,32 @@ def formants_from_lpc(fn) -> None:
         expected = torch.tensor(sorted(resonances), dtype=torch.float64)
         require(isinstance(out, torch.Tensor),
                 f"return a tensor of shape (k, 2), not a {type(out).__name__}.", what)
+        coefficients = a.numpy()
+        for other in (coefficients, np.r_[1.0, -coefficients]):  # no 1, or -a for a
+            rows = _formants_of(other, fs)
+            require(not (tuple(out.shape) == tuple(rows.shape) and torch.allclose(
+                out.detach().double(), rows, atol=0.5)), "`a` holds a_1 ... a_p, "
+                "without the leading 1 of A(z): the polynomial z^p + a_1 z^(p-1) + ... "
+                "+ a_p has p + 1 coefficients, highest power first.", what)
         require(tuple(out.shape) == tuple(expected.shape),
                 f"expected one row per complex pole pair, {len(expected)} here, of "
                 f"(frequency, bandwidth): shape {tuple(expected.shape)}, not "
                 f"{tuple(out.shape)}. Poles come in conjugate pairs; real poles are no "
                 "resonance.", what)
         out = tensor_like(out, expected, "the formants").double()
+        by_frequency = out[out[:, 0].argsort()]
+        require(torch.allclose(out, by_frequency) or not torch.allclose(
+            by_frequency, expected, atol=0.5), "the rows are right but not in order: "
+            "sort them by frequency, lowest first.", what)
         require(torch.allclose(out[:, 0], expected[:, 0], atol=0.5),
                 "the frequencies are wrong: a pole at angle theta resonates at the "
-                "frequency that the chapter's resonator maps to theta; invert that map, "
-                "and sort the rows by frequency.", what)
+                "frequency that the chapter's resonator maps to theta; invert that map.",
+                what)
+        require(not torch.allclose(out[:, 1], -expected[:, 1], atol=0.5),
+                "your bandwidths are negative, as for poles outside the unit circle "
+                "(r > 1): pass np.roots the coefficients highest power first, 1 for z^p, "
+                "then a_1 ... a_p; and check the sign in your inverse of "
+                "r = exp(-pi B / fs).", what)
         require(torch.allclose(out[:, 1], expected[:, 1], atol=0.5),
                 "the frequencies are right but the bandwidths are not: invert the "
                 "chapter's formula for the pole radius r.", what)
@@ -126,7 +152,10 @@ def _start_of(excerpt, seq, length, what):
             f"return a tensor, not a {type(excerpt).__name__}.", what)
     require(tuple(excerpt.shape) == (length, seq.shape[1]),
             f"an excerpt of {length} frames has shape ({length}, {seq.shape[1]}), not "
-            f"{tuple(excerpt.shape)}: frames are rows.", what)
+            f"{tuple(excerpt.shape)}: " + (
+                "frames are rows." if excerpt.ndim == 2 and excerpt.shape[0] == len(seq)
+                else f"an excerpt holds exactly `length` = {length} frames: check the "
+                "range of the start and the slice."), what)
     for start in range(len(seq) - length + 1):
         if torch.equal(excerpt, seq[start:start + length]):
             return start
