@@ -9,6 +9,7 @@ import functools
 import zlib
 
 import numpy as np
+import pytest
 import torch
 from conftest import Lazy
 from torch import nn
@@ -158,6 +159,48 @@ def kn_gamma_not_divided(counts, lower, discounts):
         return lower.clone()
     taken = kn_taken(counts, discounts)
     return (counts - taken) / n_h + taken.sum() * lower
+
+
+def kn_d3_at_exactly_3(counts, lower, discounts):
+    """D3 taken from a count of exactly 3, nothing from larger counts."""
+    n_h = counts.sum()
+    if n_h == 0:
+        return lower.clone()
+    taken = kn_taken(counts, discounts) * (counts <= 3)
+    return (counts - taken) / n_h + taken.sum() / n_h * lower
+
+
+def kn_gamma_to_unseen_only(counts, lower, discounts):
+    """The freed mass spread over the tokens never seen, by lower renormalised."""
+    n_h = counts.sum()
+    if n_h == 0:
+        return lower.clone()
+    taken = kn_taken(counts, discounts)
+    unseen = counts == 0
+    return (counts - taken) / n_h + unseen * taken.sum() / n_h * lower / lower[unseen].sum()
+
+
+def kn_renormalised(counts, lower, discounts):
+    """Discounted counts renormalised, no back-off."""
+    if counts.sum() == 0:
+        return lower.clone()
+    kept = counts - kn_taken(counts, discounts)
+    return kept / kept.sum()
+
+
+def kn_uniform_when_unseen(counts, lower, discounts):
+    if counts.sum() == 0:
+        return torch.full_like(lower, 1 / len(lower))
+    return kn_ok(counts, lower, discounts)
+
+
+def kn_one_discount(counts, lower, discounts):
+    """The chapter's single D (here D3, at most the count) for every seen token."""
+    n_h = counts.sum()
+    if n_h == 0:
+        return lower.clone()
+    taken = torch.where(counts > 0, counts.clamp(max=discounts[2]), 0.0)
+    return (counts - taken) / n_h + taken.sum() / n_h * lower
 
 
 # --- Exercise 3: top-k sampling ----------------------------------------------------------
@@ -461,6 +504,11 @@ MUTANTS = {
         "no back-off term": kn_no_backoff,
         "D2 for counts of 3 or more": kn_d2_for_more,
         "gamma not divided by N(h)": kn_gamma_not_divided,
+        "D3 at exactly 3 only": kn_d3_at_exactly_3,
+        "gamma spread over the unseen tokens only": kn_gamma_to_unseen_only,
+        "renormalised instead of gamma": kn_renormalised,
+        "uniform for an unseen context": kn_uniform_when_unseen,
+        "one discount for every count": kn_one_discount,
     },
     "top_k_probs": {
         "not renormalised": top_k_not_renormalised,
@@ -507,3 +555,24 @@ MUTANTS = {
         "looks the test words up": Lazy(identifier_remembers_all_words),
     },
 }
+
+
+@pytest.mark.parametrize("name, label, hint", [
+    ("modified_kneser_ney", "D2 for counts of 3 or more", "from a count of 3"),
+    ("modified_kneser_ney", "D3 at exactly 3 only", "from a count of 7"),
+    ("modified_kneser_ney", "one discount for every count", "from a count of 1"),
+    ("modified_kneser_ney", "gamma spread over the unseen tokens only", "EVERY token"),
+    ("modified_kneser_ney", "renormalised instead of gamma", "get probability 0"),
+    ("modified_kneser_ney", "uniform for an unseen context", "keeps `lower` unchanged"),
+    ("group_contexts", "each row a distribution", "How does normalising each row"),
+    ("group_contexts", "raw counts", "your targets are the raw counts, 1 to 4"),
+    ("group_contexts", "scale inverted", "9.00 times theirs"),
+])
+def test_the_checks_of_chapter_12_name_the_mistake(name, label, hint):
+    from mlpbook import check
+
+    with pytest.raises(check.CheckFailed) as failed:
+        getattr(check, name)(MUTANTS[name][label])
+    text = " ".join(str(failed.value).split())
+    assert hint in text
+    assert "divided by the same number" not in text  # the fix of bug 2 stays untold

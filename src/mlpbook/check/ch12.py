@@ -104,6 +104,37 @@ def _kn_cases():
              "a context never seen (all counts 0)")]
 
 
+def _kn_hint(value, counts, lower, discounts) -> str:
+    """What a wrong answer that sums to 1 got wrong: the back-off of the tokens never
+    seen, or the discount taken from one class of counts."""
+    n_h = counts.sum()
+    unseen, seen = (counts == 0) & (lower > 0), counts > 0
+    if n_h > 0 and unseen.any():
+        gamma = value[unseen] / lower[unseen]  # the learner's gamma(h), token by token
+        if gamma.max() < 1e-12:
+            return ("the tokens never seen after h get probability 0: the back-off "
+                    "term gamma(h) * lower(c) gives them their share.")
+        if gamma.max() - gamma.min() > 1e-6:
+            return ("the tokens never seen after h should get gamma(h) * lower(c), one "
+                    "gamma(h) for the whole context.")
+        g = gamma.mean()
+        d1, d2, d3 = discounts
+        rule = torch.where(counts >= 3, d3, torch.where(counts == 2, d2, d1))
+        if torch.allclose(value[seen], (counts[seen] - rule[seen]) / n_h, atol=1e-6):
+            return ("gamma(h) * lower(c) goes to EVERY token, those seen after h too, "
+                    "not only to the ones never seen.")
+        taken = counts - n_h * (value - g * lower)  # the discount each token lost
+        wrong = seen & ((taken - rule).abs() > 1e-6)
+        if wrong.any():
+            first = int(torch.where(wrong, counts, math.inf).argmin())  # smallest count
+            m = int(counts[first])
+            return (f"from a count of {m} your function takes {float(taken[first]):.2f}; "
+                    "which of D1, D2 and D3 belongs to a count of "
+                    f"{m}? (D(1) = D1, D(2) = D2, D(m) = D3 for m >= 3.)")
+    return ("each probability is (N(h, c) - D(N(h, c))) / N(h) + gamma(h) * lower(c); "
+            "print yours next to the counts to see which tokens are off.")
+
+
 def modified_kneser_ney(fn) -> None:
     """Check ``modified_kneser_ney(counts, lower, discounts)``: one step, sums to 1."""
     callable_(fn)
@@ -112,18 +143,21 @@ def modified_kneser_ney(fn) -> None:
         expected = _modified_kn(counts, lower, discounts)
         value = tensor_like(out, expected, f"the probabilities for {what}")
         require(bool(torch.isfinite(value).all()),
-                f"the result has NaN or infinity for {what}: a context seen 0 times "
-                "keeps the shorter context's distribution whole.")
+                "the result has NaN or infinity: a context seen 0 times keeps the "
+                "shorter context's distribution whole.", what)
+        if counts.sum() == 0:
+            require(torch.allclose(value, lower, atol=1e-6), "a context never seen "
+                    "(N(h) = 0) keeps `lower` unchanged.", what)
         require(bool((value >= -1e-12).all()),
-                f"a probability is negative for {what}: only the counts of at least 1 "
-                "give up a discount.")
+                "a probability is negative: only the counts of at least 1 give up a "
+                "discount.", what)
         require(abs(value.sum().item() - 1) < 1e-6,
-                f"the probabilities sum to {value.sum().item():.6f}, not 1, for {what}: "
-                "the back-off weight must hand on exactly the probability the discounts "
+                f"the probabilities sum to {value.sum().item():.6f}, not 1: the "
+                "back-off weight must hand on exactly the probability the discounts "
                 "free, D1, D2 or D3 for each token seen once, twice, or three times "
-                "or more.")
-        close(value, expected, "the probabilities",
-              f"(N(h, c) - D(N(h, c))) / N(h) + gamma(h) * lower(c) ({what}).")
+                "or more.", what)
+        if not torch.allclose(value, expected, atol=1e-6):
+            fail(_kn_hint(value, counts, lower, discounts), what)
     ok("modified_kneser_ney: sums to 1 and matches, unseen contexts included.")
 
 
@@ -182,6 +216,25 @@ def _pair_counts(X, y):
     return collections.Counter((tuple(x), t) for x, t in zip(X.tolist(), y.tolist()))
 
 
+def _probe_losses(contexts, targets, X, y):
+    """(mean cross-entropy over the rows, mean NLL over the pairs) for a fixed model
+    that is not uniform: logits (m, V) summed from one random table per position. None,
+    None when the contexts are not token ids this model can read."""
+    if contexts.is_floating_point() or contexts.numel() == 0 or \
+            int(contexts.min()) < 0 or int(contexts.max()) >= _V:
+        return None, None
+    gen = torch.Generator().manual_seed(12)
+    table = torch.randn(X.shape[1], _V, _V, generator=gen, dtype=torch.float64) * 1.5
+
+    def log_q(ids):  # (m, c) -> (m, V)
+        logits = sum(table[j, ids[:, j]] for j in range(ids.shape[1]))
+        return torch.log_softmax(logits, dim=1)
+
+    rows = -(targets * log_q(contexts.long())).sum(dim=1).mean().item()
+    pairs = -log_q(X)[torch.arange(len(y)), y].mean().item()
+    return rows, pairs
+
+
 def group_contexts(fn) -> None:
     """Check ``group_contexts(X, y, max_pairs)``: rows of <= max_pairs pairs, exact loss."""
     callable_(fn)
@@ -198,12 +251,31 @@ def group_contexts(fn) -> None:
                 f"({what}); received {tuple(contexts.shape)} and {tuple(targets.shape)}.")
         require(not contexts.is_floating_point(),
                 "contexts hold token ids: keep them as integers (int64).")
-        counts = targets.detach().to(torch.float64) * len(y) / len(contexts)
-        require(bool((counts - counts.round()).abs().max() < 1e-4),
-                f"targets times the number of pairs per row on average ({len(y)} / "
-                f"{len(contexts)}) should give whole counts ({what}): each row's target "
-                "counts the next tokens of its pairs, and every target is divided by the "
-                "same number, the mean number of pairs per row.")
+        raw = targets.detach().to(torch.float64)
+        rows, pairs = _probe_losses(contexts, raw, X, y)
+        equal = "the two must be equal for any model"
+        losses = (f"for a model that is not uniform, the mean cross-entropy over your "
+                  f"rows is {rows:.4f}, the mean NLL over the pairs {pairs:.4f} ({what}); "
+                  f"{equal}" if rows is not None else
+                  f"the mean cross-entropy over your rows must equal the mean NLL over "
+                  f"the pairs, for any model ({what})")
+        if len(contexts) != len(y) and bool((raw - raw.round()).abs().max() < 1e-6) \
+                and abs(raw.sum().item() - len(y)) < 1e-6:
+            sums = raw.sum(dim=1)
+            fail(f"your targets are the raw counts, {int(sums.min())} to "
+                 f"{int(sums.max())} pairs per row. {losses[0].upper() + losses[1:]}: "
+                 "scale every row by the same factor.")
+        counts = raw * len(y) / len(contexts)
+        if not bool((counts - counts.round()).abs().max() < 1e-4):
+            if bool(((raw.sum(dim=1) - 1).abs() < 1e-6).all()):
+                fail(f"{losses}. A row that stands for 3 pairs must weigh 3 times as "
+                     "much as a row that stands for 1. How does normalising each row to "
+                     "sum 1 treat them?")
+            fail(f"{losses}. Compare what each row's target holds with the pairs it "
+                 "stands for.")
+        if rows is not None and abs(rows - pairs) > 1e-6 * max(1.0, abs(pairs)):
+            fail(f"{losses}: yours is {rows / pairs:.2f} times theirs. Compare what each "
+                 "row's target holds with the pairs it stands for.")
         counts = counts.round()
         sizes = counts.sum(dim=1)
         require(bool((sizes >= 1).all() and (sizes <= max_pairs).all()),
