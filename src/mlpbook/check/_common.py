@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import textwrap
+import types
 from collections.abc import Callable
 
 import torch
@@ -234,3 +236,55 @@ def refused(targets, message: str):
     finally:
         for module, name, original in saved:
             setattr(module, name, original)
+
+
+LOADERS_OFF = ("the data loaders are switched off while the check runs your code: "
+               "train only on the data you are given")
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    """The global names read by ``code`` and by the functions defined inside it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def values_read(fn, depth: int = 3) -> list[tuple[str, object]]:
+    """(name, value) of every global, closure cell and default argument that ``fn`` reads,
+    and of those read by the functions and classes of its own module that it uses,
+    ``depth`` calls deep."""
+    found, seen, todo = [], set(), [(fn, depth)]
+    module = getattr(inspect.unwrap(fn), "__module__", None) if callable(fn) else None
+    while todo:
+        item, level = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, type):
+            todo += [(v, level) for v in vars(item).values()
+                     if isinstance(v, types.FunctionType)]
+            continue
+        item = inspect.unwrap(item)
+        code = getattr(item, "__code__", None)
+        if code is None:  # an object, such as a model: what it stores, and its class
+            found += list(getattr(item, "__dict__", {}).items())
+            if type(item).__module__ == module:
+                todo.append((type(item), level))
+            continue
+        names = getattr(item, "__globals__", {})
+        pairs = [(n, names[n]) for n in _code_names(code) if n in names]
+        cells = zip(code.co_freevars, item.__closure__ or ())
+        with contextlib.suppress(ValueError):  # an empty cell
+            pairs += [(n, c.cell_contents) for n, c in cells]
+        defaults, n_args = item.__defaults__ or (), code.co_argcount
+        pairs += list(zip(code.co_varnames[n_args - len(defaults):n_args], defaults))
+        pairs += [(n, v) for n, v in (item.__kwdefaults__ or {}).items()]
+        for name, value in pairs:
+            own = getattr(value, "__module__", None) == module
+            if level > 0 and own and isinstance(value, (types.FunctionType, type)):
+                todo.append((value, level - 1))
+            else:
+                found.append((name, value))
+    return found

@@ -17,7 +17,16 @@ from __future__ import annotations
 import torch
 
 from .. import data
-from ._common import CheckFailed, callable_, fail, ok, require, run, tensor_like, whole_number
+from ._common import (
+    callable_,
+    fail,
+    ok,
+    require,
+    run,
+    run_either_dtype,
+    tensor_like,
+    whole_number,
+)
 
 __all__ = ["count_mistakes", "folded_margin", "train_folded", "train_shuffled",
            "xor_weights"]
@@ -39,15 +48,8 @@ def _either_dtype(fn, make_args, what: str, hint: str, no_grad: bool = False):
     Returns the result and the dtype that worked; re-raises the float32 verdict when
     both fail.
     """
-    try:
-        return run(fn, *make_args(torch.float32), what=what, hint=hint,
-                   no_grad=no_grad), torch.float32
-    except CheckFailed as first:
-        try:
-            return run(fn, *make_args(torch.float64), what=what, hint=hint,
-                       no_grad=no_grad), torch.float64
-        except CheckFailed:
-            raise first from None
+    return run_either_dtype(fn, make_args, (torch.float32, torch.float64), what=what, hint=hint,
+                            no_grad=no_grad)
 
 
 def _number(value, what: str) -> float:

@@ -20,7 +20,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._common import CheckFailed, callable_, fail, ok, require, run, tensor_like
+from ._common import callable_, fail, ok, require, run, run_either_dtype, tensor_like
 
 __all__ = ["smoothed_cross_entropy", "logistic_loss_grad", "best_step",
            "train_logistic", "nesterov_descent"]
@@ -41,15 +41,8 @@ def _number(value, what: str) -> float:
 
 def _either_dtype(fn, make_args, what: str, hint: str):
     """Run ``fn`` (autograd off) on float64 inputs; if that raises, on float32 ones."""
-    try:
-        return run(fn, *make_args(torch.float64), what=what, hint=hint,
-                   no_grad=True), torch.float64
-    except CheckFailed as first:
-        try:
-            return run(fn, *make_args(torch.float32), what=what, hint=hint,
-                       no_grad=True), torch.float32
-        except CheckFailed:
-            raise first from None
+    return run_either_dtype(fn, make_args, (torch.float64, torch.float32), what=what, hint=hint,
+                            no_grad=True)
 
 
 def _close(value, expected, rel: float) -> bool:

@@ -3,7 +3,7 @@
 The references are PyTorch's own modules and functions, run on the same tensors:
 ``nn.Linear``, ``torch.optim.AdamW`` and ``nn.utils.clip_grad_norm_``. Where an exercise
 asks for code of one's own, the PyTorch function that would do it refuses to run while
-the learner's code runs (``_refused``). Conventions of
+the learner's code runs (``refused``). Conventions of
 the chapter: ``nn.Linear(n_in, n_out)`` holds a weight of shape (n_out, n_in); weight
 decay applies to the weight matrices only, not to biases or to the parameters of
 normalisation layers.
@@ -11,37 +11,17 @@ normalisation layers.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 
 import torch
 from torch import nn
 
-from ._common import callable_, ok, require, run
+from ._common import callable_, ok, refused, require, run
 
 __all__ = ["mlp_from_sizes", "he_uniform", "adamw_step", "decay_groups", "clip_grad_norm"]
 
 F64 = torch.float64
-
-
-@contextlib.contextmanager
-def _refused(targets, message: str):
-    """While the learner's function runs, each ``(module, name)`` in ``targets`` refuses
-    to run with ``message``; the originals come back afterwards."""
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError(message)
-
-    saved = [(module, name, getattr(module, name)) for module, name in targets
-             if hasattr(module, name)]
-    try:
-        for module, name, _ in saved:
-            setattr(module, name, refuse)
-        yield
-    finally:
-        for module, name, original in saved:
-            setattr(module, name, original)
 
 
 # --- Exercise 1 -----------------------------------------------------------------------
@@ -80,7 +60,7 @@ def _own_bound_only():
     init = torch.nn.init
     names = ("kaiming_uniform_", "kaiming_normal_", "kaiming_uniform", "kaiming_normal",
              "_calculate_correct_fan")
-    return _refused([(init, n) for n in names], "this exercise asks you to derive the "
+    return refused([(init, n) for n in names], "this exercise asks you to derive the "
                     "bound yourself, without nn.init's kaiming functions")
 
 
@@ -149,7 +129,7 @@ def _own_adam_only():
                (functional, "adamw"), (adamw, "AdamW"), (adamw, "adamw"), (adamw, "adam"),
                (adam, "Adam"), (adam, "adam"), (adam, "_single_tensor_adam"),
                (adam, "_multi_tensor_adam"), (adam, "_fused_adam")]
-    return _refused(targets, "this exercise asks you to write the step yourself, "
+    return refused(targets, "this exercise asks you to write the step yourself, "
                              "without torch.optim's Adam or AdamW")
 
 
@@ -340,7 +320,7 @@ def _own_clipping_only():
     targets = [(utils, n) for n in names] + [
         (clip_grad, n) for n in ("clip_grad_norm_", "clip_grad_norm", "_get_total_norm",
                                  "_clip_grads_with_norm_")]
-    return _refused(targets, "this exercise asks you to write the clipping yourself, "
+    return refused(targets, "this exercise asks you to write the clipping yourself, "
                              "without nn.utils' clipping functions")
 
 

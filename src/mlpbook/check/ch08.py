@@ -8,16 +8,23 @@ per class. A model's first layer is ``nn.Linear(64, hidden)``.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import inspect
-import types
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._common import callable_, fail, ok, require, run, tensor_like
+from ._common import (
+    LOADERS_OFF,
+    callable_,
+    fail,
+    ok,
+    refused,
+    require,
+    run,
+    tensor_like,
+    values_read,
+)
 
 __all__ = ["permute_first_layer", "selective_accuracy", "noisy_copies",
            "noise_robust_digits"]
@@ -224,54 +231,6 @@ def noisy_copies(fn) -> None:
 
 # --- Held-out data: what the learner's training code may not read ---------------------
 
-def _code_names(code: types.CodeType) -> set[str]:
-    """The global names read by ``code`` and by the functions defined inside it."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _code_names(const)
-    return names
-
-
-def _values_read(fn, depth: int = 3) -> list[tuple[str, object]]:
-    """(name, value) of every global, closure cell and default argument that ``fn`` reads,
-    and of those read by the functions and classes of its own module that it uses,
-    ``depth`` calls deep."""
-    found, seen, todo = [], set(), [(fn, depth)]
-    module = getattr(inspect.unwrap(fn), "__module__", None) if callable(fn) else None
-    while todo:
-        item, level = todo.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, type):
-            todo += [(v, level) for v in vars(item).values()
-                     if isinstance(v, types.FunctionType)]
-            continue
-        item = inspect.unwrap(item)
-        code = getattr(item, "__code__", None)
-        if code is None:  # an object, such as a model: what it stores, and its class
-            found += list(getattr(item, "__dict__", {}).items())
-            if type(item).__module__ == module:
-                todo.append((type(item), level))
-            continue
-        names = getattr(item, "__globals__", {})
-        pairs = [(n, names[n]) for n in _code_names(code) if n in names]
-        cells = zip(code.co_freevars, item.__closure__ or ())
-        with contextlib.suppress(ValueError):  # an empty cell
-            pairs += [(n, c.cell_contents) for n, c in cells]
-        defaults, n_args = item.__defaults__ or (), code.co_argcount
-        pairs += list(zip(code.co_varnames[n_args - len(defaults):n_args], defaults))
-        pairs += [(n, v) for n, v in (item.__kwdefaults__ or {}).items()]
-        for name, value in pairs:
-            own = getattr(value, "__module__", None) == module
-            if level > 0 and own and isinstance(value, (types.FunctionType, type)):
-                todo.append((value, level - 1))
-            else:
-                found.append((name, value))
-    return found
-
-
 def _row_keys(rows: torch.Tensor) -> set[bytes]:
     """One key per row of ``rows`` (m, d): its values as float32 bytes."""
     array = rows.detach().cpu().reshape(-1, rows.shape[-1]).to(torch.float32).numpy()
@@ -295,29 +254,15 @@ def _holds_rows(value, forbidden: set[bytes], width: int, depth: int = 2) -> boo
 
 def _held_out_read_by(fn, forbidden: set[bytes], width: int) -> str | None:
     """The name of a value read by ``fn`` that holds a forbidden row, or None."""
-    for name, value in _values_read(fn):
+    for name, value in values_read(fn):
         if _holds_rows(value, forbidden, width):
             return name
     return None
 
 
-def _refuse_loading(*args, **kwargs):
-    raise RuntimeError("the data loaders are switched off while the check runs your "
-                       "code: train only on the data you are given")
-
-
-@contextlib.contextmanager
 def _loaders_off(*targets: tuple[object, str]):
-    """Make each ``getattr(module, name)`` raise for the duration of the block."""
-    saved = [(module, name, getattr(module, name)) for module, name in targets
-             if hasattr(module, name)]
-    try:
-        for module, name, _ in saved:
-            setattr(module, name, _refuse_loading)
-        yield
-    finally:
-        for module, name, original in saved:
-            setattr(module, name, original)
+    """Each ``getattr(module, name)`` in ``targets`` raises while the block runs."""
+    return refused(targets, LOADERS_OFF)
 
 
 def _digit_loaders() -> list[tuple[object, str]]:

@@ -18,14 +18,23 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import inspect
 import math
-import types
 import zlib
 
 import torch
 
-from ._common import callable_, close, fail, ok, require, run, tensor_like
+from ._common import (
+    LOADERS_OFF,
+    callable_,
+    close,
+    fail,
+    ok,
+    refused,
+    require,
+    run,
+    tensor_like,
+    values_read,
+)
 
 __all__ = ["embedding_grad", "modified_kneser_ney", "top_k_probs", "group_contexts",
            "surname_language_model", "hashed_ngrams", "language_identifier"]
@@ -302,11 +311,6 @@ def group_contexts(fn) -> None:
 LEAK_MIN = 10  # held-out names or words in one value that count as reading the test set
 
 
-def _refuse_loading(*args, **kwargs):
-    raise RuntimeError("the data loaders are switched off while the check runs your "
-                       "code: train only on the data you are given")
-
-
 @contextlib.contextmanager
 def _loaders_off():
     """The course's and wordfreq's loaders raise while the block runs."""
@@ -319,60 +323,8 @@ def _loaders_off():
         targets += [(wordfreq, name) for name in (
             "top_n_list", "iter_wordlist", "get_frequency_dict", "word_frequency",
             "zipf_frequency")]
-    saved = [(module, name, getattr(module, name)) for module, name in targets
-             if hasattr(module, name)]
-    try:
-        for module, name, _ in saved:
-            setattr(module, name, _refuse_loading)
+    with refused(targets, LOADERS_OFF):
         yield
-    finally:
-        for module, name, original in saved:
-            setattr(module, name, original)
-
-
-def _code_names(code: types.CodeType) -> set[str]:
-    """The global names read by ``code`` and by the functions defined inside it."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _code_names(const)
-    return names
-
-
-def _values_read(fn, depth: int = 3) -> list[tuple[str, object]]:
-    """(name, value) of every global, closure cell and default that ``fn`` reads, and of
-    those read by the functions and classes of its own module that it uses."""
-    found, seen, todo = [], set(), [(fn, depth)]
-    module = getattr(inspect.unwrap(fn), "__module__", None) if callable(fn) else None
-    while todo:
-        item, level = todo.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, type):
-            todo += [(v, level) for v in vars(item).values()
-                     if isinstance(v, types.FunctionType)]
-            continue
-        item = inspect.unwrap(item)
-        code = getattr(item, "__code__", None)
-        if code is None:  # an object, such as a model: what it stores
-            found += list(getattr(item, "__dict__", {}).items())
-            continue
-        names = getattr(item, "__globals__", {})
-        pairs = [(n, names[n]) for n in _code_names(code) if n in names]
-        with contextlib.suppress(ValueError):  # an empty cell
-            pairs += [(n, c.cell_contents)
-                      for n, c in zip(code.co_freevars, item.__closure__ or ())]
-        pairs += list(zip(code.co_varnames[:code.co_argcount][::-1],
-                          (item.__defaults__ or ())[::-1]))
-        pairs += list((item.__kwdefaults__ or {}).items())
-        for name, value in pairs:
-            own = getattr(value, "__module__", None) == module
-            if level > 0 and own and isinstance(value, (types.FunctionType, type)):
-                todo.append((value, level - 1))
-            else:
-                found.append((name, value))
-    return found
 
 
 def _held_out_count(value, held_out: set[str], depth: int = 2) -> int:
@@ -399,7 +351,7 @@ def _held_out_count(value, held_out: set[str], depth: int = 2) -> int:
 
 def _reads_held_out(fn, held_out: set[str]) -> str | None:
     """The name of a value read by ``fn`` that holds held-out names or words, or None."""
-    for name, value in _values_read(fn):
+    for name, value in values_read(fn):
         if _held_out_count(value, held_out) >= LEAK_MIN:
             return name
     return None
