@@ -2,10 +2,12 @@
 standard nbgrader commands, and the grades and feedback are right.
 
 For one chapter of each part, in a temporary copy of the course directory: generate the
-assignment; autograde three submissions (the solutions: full marks; the solutions with one
-exercise broken by a known mistake from tests/test_check_chNN.py: exactly that
-exercise's points lost; the untouched release: zero); generate feedback (the broken
-exercise's hint is there, no line of its solution or of a check); export the CSV.
+assignment; collect three submissions (zip_collect, from files named as a
+learning-management system names them) and autograde them: the solutions (full marks),
+the solutions with one exercise broken by a known mistake from tests/test_check_chNN.py
+(exactly that exercise's points lost), the untouched release (zero); generate feedback
+(the broken exercise's hint is there, no line of its solution or of a check); export the
+CSV. A fast test keeps the instructor guide's points table equal to the solutions'.
 """
 
 from __future__ import annotations
@@ -24,7 +26,19 @@ import nbformat
 import pytest
 from conftest import ROOT, check_code_lines, read
 
-from tools.nbgrader_course import POINTS, build, has_answer, source_notebook, total_points
+from tools.nbgrader_course import (
+    GUIDE,
+    POINTS,
+    TABLE_BEGIN,
+    TABLE_END,
+    build,
+    has_answer,
+    points_table,
+    source_notebook,
+    total_points,
+    with_answers,
+    with_points_table,
+)
 from tools.nbtools import END, exercises_of
 
 NBGRADER = Path(sys.executable).with_name("nbgrader")
@@ -78,6 +92,29 @@ def test_make_nbgrader_writes_a_config_and_one_source_folder_per_chapter(tmp_pat
     config = (out / "nbgrader_config.py").read_text()
     compile(config, "nbgrader_config.py", "exec")
     assert "c.Execute.timeout" in config
+
+
+def test_only_takes_chapter_numbers_with_or_without_the_zero_and_refuses_unknown_ones(
+        tmp_path):
+    out = build(tmp_path / "course", only=["1", "08"])
+    assert [p.name[:2] for p in sorted((out / "source").iterdir())] == ["01", "08"]
+    with pytest.raises(SystemExit, match="99"):
+        build(tmp_path / "other", only=["01", "99"])
+
+
+def test_the_guides_points_table_is_the_one_the_solutions_give():
+    """The points table of book/instructor_guide.md, rebuilt from the current solutions/."""
+    guide = GUIDE.read_text(encoding="utf-8")
+    table = points_table()
+    assert with_points_table(guide, table) == guide, (
+        "the instructor guide's points table differs from solutions/: run "
+        "`.venv/bin/python tools/nbgrader_course.py --guide`")
+    block = guide[guide.index(TABLE_BEGIN):guide.index(TABLE_END)]
+    chapters = sorted(p.stem for p in (ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    assert re.findall(r"^\| `(\d\d_\w+)` \|", block, re.M) == chapters
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        total = total_points(source_notebook(read(path), path.stem))
+        assert re.search(rf"^\| `{path.stem}` \|.* \| {total} \|$", block, re.M), path.stem
 
 
 # --- the standard commands, end to end -----------------------------------------------------
@@ -152,18 +189,18 @@ def test_generate_autograde_feedback_and_export_with_standard_nbgrader(number, t
     full = total_points(source)
     grade_id, name, label, lost = broken_exercise(number, source)
 
-    submissions = {"full": nbformat.from_dict(release), "broken": nbformat.from_dict(release),
+    submissions = {"full": with_answers(release, source),
+                   "broken": with_answers(release, source),
                    "untouched": nbformat.from_dict(release)}
-    for student in ("full", "broken"):
-        cells = answer_cells(submissions[student])
-        for key, cell in answer_cells(source).items():
-            cells[key].source = cell.source
     answer_cells(submissions["broken"])[grade_id].source = with_mutant(
         answer_cells(source)[grade_id], number, name, label)
+    archive = course / "downloaded" / stem / "archive"  # as a learning-management system
+    archive.mkdir(parents=True)                          # names them (nbgrader_config.py)
     for student, nb in submissions.items():
-        folder = course / "submitted" / student / stem
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{stem}.ipynb")
+        nbformat.write(nb, archive / f"{student}_{stem}.ipynb")
+    nbgrader(course, "zip_collect", stem)
+    for student in submissions:
+        assert (course / "submitted" / student / stem / f"{stem}.ipynb").exists(), student
 
     nbgrader(course, "autograde", stem, "--create", "--force")
     nbgrader(course, "generate_feedback", stem, "--force")
