@@ -405,6 +405,9 @@ METRICS = {
     "max_derivative_error": ("the largest gap between the book's derivatives of the "
                              "activation functions and PyTorch's", "lower", False),
     "xor_learned_accuracy": ("the accuracy of a small MLP on XOR", "higher", True),
+    "xor_linear_accuracy": ("the best a linear model does on XOR", "higher", True),
+    "max_forward_error": ("the largest gap between the book's activation values and "
+                          "PyTorch's", "lower", False),
     "sequential_max_abs_diff": ("the largest gap between the hand-written forward pass and "
                                 "nn.Sequential's", "lower", False),
     "manual_vs_autograd_max_diff": ("the largest gap between hand-written backpropagation "
@@ -593,15 +596,15 @@ def reader_lines(results: dict) -> list[str]:
             is_number(s["values"][0]) for s in ci) else None)
         if interval is not None:
             low, high = interval
-            scale = 100 if _describe(headline["key"])[2] else 1
-            unit = " %" if scale == 100 else ""
+            ends = ([f"{100 * v:.1f} %" for v in interval] if _describe(headline["key"])[2]
+                    else [fmt(v) for v in interval])
             text += (f" With the book's seed, the 95 % confidence interval runs from "
-                     f"{scale * low:.1f}{unit} to {scale * high:.1f}{unit}.")
+                     f"{ends[0]} to {ends[1]}.")
         base = strongest_baseline(c)
-        if base is not None:
+        if base is not None and c.get("part") == "II":
             text += (f" Its strongest baseline, {_describe(base['key'])[0]}, reaches "
                      f"{_readable(base)}: {comparison(headline, base, interval)}.")
-        elif c.get("baselines"):
+        elif c.get("baselines"):  # Part I: reference values, not competing models
             shown = [f"{_describe(b['key'])[0]}: {_readable(b)}" for b in c["baselines"]
                      if _readable(b) is not None]
             if shown:

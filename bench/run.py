@@ -5,8 +5,10 @@
     python -m bench --report-only   # rewrite book/results.md from bench/results.json
 
 Chapters run one after another (never in parallel), each in a fresh kernel, with the
-thread count the machine gives them. Executed copies go to bench/runs/ (ignored by git);
-the committed notebooks are not touched. Missed targets do not make the command fail, a
+thread count the environment gives them: ``make bench`` sets one thread, as for the
+committed outputs, so that the book's seed reproduces the book's glued numbers.
+Executed copies go to bench/runs/ (ignored by git); the committed notebooks are not
+touched. Missed targets do not make the command fail, a
 notebook that fails to run does (after both files are written, saying so).
 """
 
