@@ -196,7 +196,9 @@ def number(value, what: str) -> float:
         require(value.numel() == 1, f"{what} should be one number, not a tensor of "
                 f"shape {tuple(value.shape)}.")
         value = value.item()
-    require(isinstance(value, numbers.Real) and not isinstance(value, bool),
+    real = isinstance(value, numbers.Real) or (
+        hasattr(value, "__float__") and getattr(value, "ndim", 0) == 0)
+    require(real and not isinstance(value, (bool, str, bytes)),
             f"{what} should be a number, not a {type(value).__name__}.")
     return float(value)
 

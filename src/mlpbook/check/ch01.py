@@ -20,6 +20,7 @@ from .. import data
 from ._common import (
     callable_,
     fail,
+    number,
     ok,
     require,
     run,
@@ -52,16 +53,6 @@ def _either_dtype(fn, make_args, what: str, hint: str, no_grad: bool = False):
                             no_grad=no_grad)
 
 
-def _number(value, what: str) -> float:
-    if isinstance(value, torch.Tensor):
-        require(value.numel() == 1, f"{what} should be one number, but it has shape "
-                f"{tuple(value.shape)}.")
-        return float(value.detach().double().reshape(()))
-    require(isinstance(value, (int, float)) or hasattr(value, "__float__"),
-            f"{what} should be a number, not a {type(value).__name__}.")
-    return float(value)
-
-
 # --- Exercise 1: count the mistakes ------------------------------------------------------
 
 def _mistakes(X, t, w, b) -> int:
@@ -84,7 +75,7 @@ def count_mistakes(fn) -> None:
             bd = torch.tensor(b, dtype=dtype)
             out = run(fn, Xd, td, wd, bd, what=f"{what} ({dtype})",
                       hint="count the points whose t * (x . w + b) is not positive.")
-            value = _number(out, "the count")
+            value = number(out, "the count")
             expected = _mistakes(Xd, td, wd, bd)
             case = f"{what}, {len(X)} points ({dtype})"
             if value == expected:
@@ -125,7 +116,7 @@ def folded_margin(fn) -> None:
             Xd, td, ud = (X + shift).to(dtype), _targets(y, dtype), u.to(dtype)
             out = run(fn, ud, c, Xd, td, what=f"{what} ({dtype})",
                       hint="work with the folded inputs (x, 1) and the folded vector (u, c).")
-            value = _number(out, "the margin")
+            value = number(out, "the margin")
             Xs, ts, us = (X + shift).double(), _targets(y, torch.float64), u.double()
             expected = _folded(us, c, Xs, ts).item()
             if abs(value - expected) <= 1e-5 * max(1.0, abs(expected)):

@@ -20,23 +20,13 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ._common import callable_, fail, ok, require, run, run_either_dtype, tensor_like
+from ._common import callable_, fail, number, ok, require, run, run_either_dtype, tensor_like
 
 __all__ = ["smoothed_cross_entropy", "logistic_loss_grad", "best_step",
            "train_logistic", "nesterov_descent"]
 
 _NO_AUTOGRAD = ("write the formula out with tensor operations: this exercise runs your "
                 "code with autograd switched off.")
-
-
-def _number(value, what: str) -> float:
-    if isinstance(value, torch.Tensor):
-        require(value.numel() == 1, f"{what} should be one number, but it has shape "
-                f"{tuple(value.shape)}.")
-        return float(value.detach().double().reshape(()))
-    require(isinstance(value, (int, float)) or hasattr(value, "__float__"),
-            f"{what} should be a number, not a {type(value).__name__}.")
-    return float(value)
 
 
 def _either_dtype(fn, make_args, what: str, hint: str):
@@ -132,7 +122,7 @@ def smoothed_cross_entropy(fn) -> None:
                       hint="logits has shape (n, K), y holds n class indices and alpha is a "
                            "number; return one number, the mean over the rows. Build the "
                            "log-sum-exp yourself, as the chapter does.")
-        value = _number(out, f"the loss on {what}")
+        value = number(out, f"the loss on {what}")
         expected = F.cross_entropy(logits.double(), y, label_smoothing=alpha).item()
         require(math.isfinite(value),
                 f"the loss on {what} is inf or nan: do not take the logarithm of a softmax "
@@ -207,7 +197,7 @@ def logistic_loss_grad(fn) -> None:
         require(isinstance(out, tuple) and len(out) == 2, "return a pair (grad_w, grad_b).")
         gw_ref, gb_ref = _logistic_grads(X.to(dtype), t, w.to(dtype), b)
         gw = tensor_like(out[0], gw_ref, "grad_w")
-        gb = _number(out[1], "grad_b")
+        gb = number(out[1], "grad_b")
         require(bool(torch.isfinite(gw).all()) and math.isfinite(gb),
                 "the gradient is inf or nan for large logits: write it with sigmoid(-t z) "
                 "rather than with exp(t z) divided by something.", what)
@@ -269,7 +259,7 @@ def best_step(fn) -> None:
                   hint="H is a symmetric (d, d) tensor; return two numbers.")
         require(isinstance(out, (tuple, list)) and len(out) == 2,
                 "return a pair (eta_star, rate).")
-        eta, rate = _number(out[0], "eta_star"), _number(out[1], "the rate")
+        eta, rate = number(out[0], "eta_star"), number(out[1], "the rate")
         lam = torch.linalg.eigvalsh(H)
         lo, hi = lam[0].item(), lam[-1].item()
         eta_ref, rate_ref = 2 / (lo + hi), (hi - lo) / (hi + lo)
@@ -337,7 +327,7 @@ def train_logistic(fn) -> None:
         Xd = X.to(dtype)
         w_ref, b_ref = _train_logistic(Xd, y, lr, steps)
         w = tensor_like(out[0], w_ref, "w")
-        b = _number(out[1], "b")
+        b = number(out[1], "b")
         tol = 1e-9 if dtype == torch.float64 else 1e-4
         good_w = torch.allclose(w, w_ref.double(), atol=tol, rtol=tol)
         good_b = _close(b, b_ref.item(), tol)

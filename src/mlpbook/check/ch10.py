@@ -21,29 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 from fractions import Fraction
 
 import torch
 
-from ._common import callable_, fail, ok, require, run
+from ._common import callable_, fail, number, ok, require, run
 
 __all__ = ["days_needed", "momentum_features", "max_drawdown", "volatility_model"]
 
 F64 = torch.float64
 VOL_WINDOW = 20  # past days of absolute returns in each input row
 VOL_HORIZON = 5  # days averaged in each target
-
-
-def _number(value, what: str) -> float:
-    """A Python, NumPy or one-element tensor number, as a float."""
-    if isinstance(value, torch.Tensor):
-        require(value.numel() == 1, f"{what} should be one number, not a tensor of "
-                f"shape {tuple(value.shape)}.")
-        value = value.item()
-    require(isinstance(value, numbers.Real) and not isinstance(value, bool),
-            f"{what} should be a number, not a {type(value).__name__}.")
-    return float(value)
 
 
 # --- Exercise 1 -----------------------------------------------------------------------
@@ -68,7 +56,7 @@ def days_needed(fn) -> None:
         case = f"half_width = {half_width}, p = {p}, z = {z}"
         out = run(fn, half_width, p, z, what=case,
                   hint="half_width, p and z are floats; return a whole number.")
-        value = _number(out, "the number of days")
+        value = number(out, "the number of days")
         require(value == int(value), "return a whole number of days: the smallest n "
                 "that is large enough, rounded up.", case)
         exact = _days_exact(half_width, p, z)
@@ -168,7 +156,7 @@ def max_drawdown(fn) -> None:
     for net, what in cases:
         out = run(fn, net.clone(), what=what,
                   hint="net is a 1-D tensor of daily log returns; return one number.")
-        value = _number(out, "the drawdown")
+        value = number(out, "the drawdown")
         expected = _drawdown(net)
         require(value >= 0 or expected == 0, "report the drawdown as a positive "
                 "fraction: a fall of a fifth is 0.2.", what)

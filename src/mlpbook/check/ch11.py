@@ -19,25 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import numbers
 
 import torch
 
-from ._common import callable_, fail, ok, require, run
+from ._common import callable_, fail, number, ok, require, run
 
 __all__ = ["positive_predictive_value", "out_of_fold", "net_benefit", "recalibration"]
 
 F64 = torch.float64
-
-
-def _number(value, what: str) -> float:
-    if isinstance(value, torch.Tensor):
-        require(value.numel() == 1, f"{what} should be one number, not a tensor of "
-                f"shape {tuple(value.shape)}.")
-        value = value.item()
-    require(isinstance(value, numbers.Real) and not isinstance(value, bool),
-            f"{what} should be a number, not a {type(value).__name__}.")
-    return float(value)
 
 
 # --- Exercise 1 -----------------------------------------------------------------------
@@ -72,7 +61,7 @@ def _ppv_hint(fn, value, sensitivity, specificity, prevalence) -> str:
         return ("the prevalence is the share of malignant masses, not of benign ones.")
     other = 0.5 if p != 0.5 else 0.2
     try:
-        again = _number(fn(s, c, other), "the positive predictive value")
+        again = number(fn(s, c, other), "the positive predictive value")
     except Exception:
         again = None
     if again is not None and abs(again - value) <= _PPV_TOLERANCE and \
@@ -96,7 +85,7 @@ def positive_predictive_value(fn) -> None:
         out = run(fn, sensitivity, specificity, prevalence, what=case,
                   hint="the three arguments are floats between 0 and 1 (0 and 1 "
                        "included).")
-        value = _number(out, "the positive predictive value")
+        value = number(out, "the positive predictive value")
         expected = _ppv(sensitivity, specificity, prevalence)
         if abs(value - expected) > _PPV_TOLERANCE * max(1.0, abs(expected)):
             fail(_ppv_hint(fn, value, sensitivity, specificity, prevalence), case)
@@ -202,7 +191,7 @@ def net_benefit(fn) -> None:
         out = run(fn, p.clone(), y.clone(), threshold, what=what,
                   hint="probs and y are 1-D tensors of the same length, threshold a "
                        "float; return one number.")
-        value = _number(out, "the net benefit")
+        value = number(out, "the net benefit")
         require(abs(value - _net_benefit(p, y, threshold)) < 1e-6,
                 "call a mass malignant when probs >= threshold; count the true and "
                 "false positives, each divided by the number of ALL masses, and weigh "
