@@ -221,23 +221,30 @@ def run_either_dtype(fn: Callable, make_args: Callable, dtypes: tuple, *, what: 
 
 
 @contextlib.contextmanager
-def refused(targets, message: str):
-    """While the block runs, each ``(module, name)`` in ``targets`` raises
-    ``RuntimeError(message)`` when called; the originals come back afterwards, even after
-    an error. Names that a module lacks are skipped."""
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError(message)
-
-    saved = [(module, name, getattr(module, name)) for module, name in targets
+def patched(patches):
+    """While the block runs, each ``(module, name, replacement)`` in ``patches`` replaces
+    ``module.name``; the originals come back afterwards, even after an error. Names that
+    a module lacks are skipped."""
+    saved = [(module, name, getattr(module, name)) for module, name, _ in patches
              if hasattr(module, name)]
     try:
-        for module, name, _ in saved:
-            setattr(module, name, refuse)
+        for module, name, replacement in patches:
+            if hasattr(module, name):
+                setattr(module, name, replacement)
         yield
     finally:
         for module, name, original in saved:
             setattr(module, name, original)
+
+
+def refused(targets, message: str):
+    """While the block runs, each ``(module, name)`` in ``targets`` raises
+    ``RuntimeError(message)`` when called (a context manager, built on ``patched``)."""
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(message)
+
+    return patched([(module, name, refuse) for module, name in targets])
 
 
 LOADERS_OFF = ("the data loaders are switched off while the check runs your code: "

@@ -17,12 +17,11 @@ code runs.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 
 import torch
 
-from ._common import callable_, fail, number, ok, require, run
+from ._common import callable_, fail, number, ok, patched, require, run
 
 __all__ = ["positive_predictive_value", "out_of_fold", "net_benefit", "recalibration"]
 
@@ -271,7 +270,6 @@ class Miscalibrated(torch.nn.Module):
         return self.slope * self.model(X) + self.shift
 
 
-@contextlib.contextmanager
 def _breast_cancer_unavailable():
     """While the learner's code runs, the breast-cancer data cannot be loaded: the
     course's loader, scikit-learn's, and the helper scikit-learn's loader calls (so that
@@ -300,14 +298,7 @@ def _breast_cancer_unavailable():
                (sklearn.datasets, "load_breast_cancer", refuse),
                (_base, "load_breast_cancer", refuse),
                (_base, "load_csv_data", load_csv_data)]
-    saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
-    try:
-        for module, name, replacement in patches:
-            setattr(module, name, replacement)
-        yield
-    finally:
-        for module, name, original in saved:
-            setattr(module, name, original)
+    return patched(patches)
 
 
 def _logits(model, X) -> torch.Tensor:
