@@ -19,7 +19,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,8 +318,8 @@ def set_theme(page, theme: str) -> None:
 
 def check_page(context, url: str, *, root: Path, base_url: str, axe=None,
                themes=THEMES, has_math: bool | None = None,
-               manifest: dict[str, str] | None = None, screenshot: Path | None = None
-               ) -> PageCheck:
+               manifest: dict[str, str] | None = None, screenshot: Path | None = None,
+               inspect: Callable[[object], list[str]] | None = None) -> PageCheck:
     """Open ``url`` in a new tab of the browser ``context`` and list its problems.
 
     - JavaScript console errors and uncaught exceptions;
@@ -333,7 +333,10 @@ def check_page(context, url: str, *, root: Path, base_url: str, axe=None,
     - code blocks in the page (not outputs) name their language;
     - no widget area is empty and no "widget state not found" placeholder shows;
     - axe-core: no serious or critical violation: every rule in the first of ``themes``,
-      the rules that depend on colour in the others.
+      the rules that depend on colour in the others;
+    - whatever ``inspect(page)`` returns as problems (it runs after axe, back in the
+      first theme, on the same load, so that a caller's own checks cost no second load;
+      after axe, because its clicks leave links hovered, which axe would judge).
     """
     check = PageCheck(url)
     problems = check.problems
@@ -398,6 +401,9 @@ def check_page(context, url: str, *, root: Path, base_url: str, axe=None,
                 only = None if k == 0 else AXE_COLOUR_RULES
                 problems.extend(axe_problems(page, axe, theme, only))
                 check.axe_runs += 1
+            set_theme(page, themes[0])
+        if inspect is not None:
+            problems.extend(inspect(page))
     finally:
         page.close()
     return check

@@ -403,14 +403,19 @@ def axe():
 
 @browser
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p["doc"])
-def test_page_loads_cleanly_renders_math_and_passes_axe(page, context, site, axe, manifest):
+def test_page_loads_cleanly_passes_axe_fits_a_desktop_and_toggles_its_sidebar(
+        page, desktop, site, axe, manifest):
+    """At 1366 px, in one load: the page's console, requests, maths, images, links and
+    headings (``check_page``); its layout, figures and sidebar (``desktop_problems``);
+    then axe in the light and dark themes."""
     html = HTML / f"{page['doc']}.html"
     assert html.exists(), f"{html.relative_to(ROOT)} was not built: run `make build-check`"
-    result = check_page(context, f"{site}{page['doc']}.html", root=HTML, base_url=site,
+    result = check_page(desktop, f"{site}{page['doc']}.html", root=HTML, base_url=site,
                         axe=axe, manifest=manifest,
-                        has_math=has_math(markdown_of(source_of(page["doc"]))))
+                        has_math=has_math(markdown_of(source_of(page["doc"]))),
+                        inspect=lambda tab: desktop_problems(tab, page))
     assert result.axe_runs == 2
-    assert not result.problems, "\n".join([f"{page['doc']}:"] + result.problems)
+    assert not result.problems, "\n".join([f"{page['doc']} at 1366 px:"] + result.problems)
 
 
 @browser
@@ -657,43 +662,35 @@ def _open(ctx, url):
     return tab
 
 
-@browser
-@pytest.mark.parametrize("page", PAGES, ids=lambda p: p["doc"])
-def test_desktop_page_fits_its_column_shows_no_machinery_and_toggles_its_sidebar(
-        page, desktop, site):
+def desktop_problems(tab, page: dict) -> list[str]:
     """1366 px: code and outputs fit their box; figures are sharp and open full size;
     no maintainer's marker shows; solution pages say so; ☰ hides and shows the sidebar."""
-    tab = _open(desktop, f"{site}{page['doc']}.html")
+    facts = layout_facts(tab)
+    problems = [f"{o['where']} {o['width']} px wide in a {o['box']} px box: {o['line']!r}"
+                for o in facts["overflowing"]]
+    problems += figure_problems(facts)
+    problems += [f"shows {m!r}" for m in machinery_shown(facts)]
+    if page["kind"] == "solutions" and not (facts["title"] or "").startswith("Solutions"):
+        problems.append(f"a solutions page titled {facts['title']!r}")
+    searches = tab.locator(".search-button-field:visible").count()
+    if searches != 1:
+        problems.append(f"{searches} search fields on the page (one expected)")
+    toggle = tab.locator(".primary-toggle:visible")
+    if toggle.count() != 1 or not tab.locator("#pst-primary-sidebar").is_visible():
+        return problems + [f"{toggle.count()} visible ☰ buttons (one expected) or no sidebar"]
+    # The theme slides the sidebar out (negative margin) and hides it (visibility).
+    shown = """() => { const s = document.querySelector('#pst-primary-sidebar');
+        const r = s.getBoundingClientRect();
+        return getComputedStyle(s).visibility !== 'hidden' && r.width > 100
+            && r.right > 100; }"""
     try:
-        facts = layout_facts(tab)
-        problems = [f"{o['where']} {o['width']} px wide in a {o['box']} px box: {o['line']!r}"
-                    for o in facts["overflowing"]]
-        problems += figure_problems(facts)
-        problems += [f"shows {m!r}" for m in machinery_shown(facts)]
-        if page["kind"] == "solutions" and not (facts["title"] or "").startswith("Solutions"):
-            problems.append(f"a solutions page titled {facts['title']!r}")
-        sidebar = tab.locator("#pst-primary-sidebar")
-        toggle = tab.locator(".primary-toggle:visible")
-        assert toggle.count() == 1, "expected one visible ☰ button"
-        searches = tab.locator(".search-button-field:visible").count()
-        if searches != 1:
-            problems.append(f"{searches} search fields on the page (one expected)")
-        assert sidebar.is_visible()
-        # The theme slides the sidebar out (negative margin) and hides it (visibility).
-        shown = """() => { const s = document.querySelector('#pst-primary-sidebar');
-            const r = s.getBoundingClientRect();
-            return getComputedStyle(s).visibility !== 'hidden' && r.width > 100
-                && r.right > 100; }"""
-        try:
-            toggle.click()
-            tab.wait_for_function(f"!({shown})()", timeout=5000)
-            toggle.click()
-            tab.wait_for_function(f"({shown})()", timeout=5000)
-        except PlaywrightTimeout:
-            problems.append("☰ does not hide and show the sidebar")
-        assert not problems, "\n".join([f"{page['doc']} at 1366 px:"] + problems)
-    finally:
-        tab.close()
+        toggle.click()
+        tab.wait_for_function(f"!({shown})()", timeout=5000)
+        toggle.click()
+        tab.wait_for_function(f"({shown})()", timeout=5000)
+    except PlaywrightTimeout:
+        problems.append("☰ does not hide and show the sidebar")
+    return problems
 
 
 @browser
