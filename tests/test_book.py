@@ -768,6 +768,31 @@ def test_comments_look_unlike_numbers_in_both_themes(desktop, site):
 
 
 @browser
+def test_hovered_links_keep_enough_contrast_in_both_themes(desktop, site):
+    """A hovered link, in the sidebar and in the article, is still readable: 4.5:1."""
+    tab = _open(desktop, f"{site}{(CHAPTERS[0] if CHAPTERS else PAGES[0])['doc']}.html")
+    colours = """a => { const rgb = c => c.match(/[\\d.]+/g).map(Number);
+      let e = a, bg = 'rgba(0, 0, 0, 0)';
+      while (e && /^rgba\\(.*, 0\\)$|transparent/.test(bg)) {
+        bg = getComputedStyle(e).backgroundColor; e = e.parentElement; }
+      return [rgb(getComputedStyle(a).color), rgb(bg)]; }"""
+    try:
+        for theme in ("light", "dark"):
+            set_theme(tab, theme)
+            tab.wait_for_function("t => document.documentElement.dataset.theme === t",
+                                  arg=theme)
+            for where in (".bd-sidenav a.reference.internal", ".bd-article p a.reference"):
+                link = tab.locator(where).first
+                link.scroll_into_view_if_needed()
+                link.hover()
+                tab.wait_for_timeout(300)  # the theme's colour transition
+                fg, bg = link.evaluate(colours)
+                assert _contrast(fg, bg) >= 4.5, f"{theme}: hovered {where}: {fg} on {bg}"
+    finally:
+        tab.close()
+
+
+@browser
 def test_search_snippets_show_no_tex_delimiters(desktop, site):
     tab = _open(desktop, f"{site}search.html?q=gradient")
     try:
