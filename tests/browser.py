@@ -236,7 +236,9 @@ _PAGE_FACTS = """() => {
       return {rendered: !!view && view.getBoundingClientRect().height > 0,
               figure: !!cell.querySelector('img')};
   });
-  const text = document.body.innerText;
+  // Placeholders of the widget manager, in outputs only: the prose may name them.
+  const text = [...document.querySelectorAll('.cell_output, .output, .jupyter-widgets')]
+      .map(e => e.innerText).join(' ');
   return {
     headings, images, links, code, widgets,
     math: document.querySelectorAll('.math').length,

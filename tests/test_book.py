@@ -571,6 +571,9 @@ PLANTS = {
     "skipped heading level": ("<h3>A heading two levels down</h3>", "heading level skips"),
     "math left as source": (r'<p><span class="math notranslate nohighlight">\(x^2\)</span></p>',
                             "math not typeset"),
+    "widget placeholder in an output": ('<div class="cell_output"><div class="output '
+                                        'text_plain">Loading widget...</div></div>',
+                                        "widget placeholder"),
 }
 
 
