@@ -136,7 +136,7 @@ colab-image: $(STAMP)
 
 # JupyterLab on the edition, with the interactive widgets switched on.
 lab: jupyter
-	cd _build/jupyter && MLPBOOK_STATIC= JUPYTER_CONFIG_PATH=$(CURDIR)/tools/learner-jupyter \
+	cd _build/jupyter && MLPBOOK_STATIC=0 JUPYTER_CONFIG_PATH=$(CURDIR)/tools/learner-jupyter \
 	  $(CURDIR)/$(VENV)/bin/jupyter lab
 
 # Not a test: run every chapter at full settings (Part II with two more seeds) and time

@@ -3,8 +3,8 @@
 A learner's session: JupyterLab starts on 127.0.0.1 (a free port, a random token, its
 own configuration, runtime, data, settings and workspaces folders, no update checks and
 no news) from the Jupyter edition of chapter 1 and of exercise notebook 1, with the
-widgets live (``MLPBOOK_STATIC`` unset). Chromium opens each notebook and runs all its
-cells; then:
+widgets live (``MLPBOOK_STATIC=0``, which ``CI`` does not override). Chromium opens each
+notebook and runs all its cells; then:
 
 - chapter: the explorer's sliders are live widgets and moving one redraws the figure;
   the explorer prints no ``Out[...]``; the answers are collapsed, and the maths inside
@@ -82,6 +82,29 @@ def settings(folder: Path) -> None:
         (folder / name).write_text(json.dumps(value))
 
 
+def live_environment() -> dict[str, str]:
+    """This process's environment with the widgets switched on.
+
+    ``MLPBOOK_STATIC=0``, not merely unset: CI services set ``CI``, which alone makes
+    ``utils.is_static()`` true, and a static kernel shows the explorer as a PNG.
+    """
+    return os.environ | {"MLPBOOK_STATIC": "0"}
+
+
+def kernel_is_static(env: dict[str, str]) -> bool:
+    """``utils.is_static()`` as a kernel started with ``env`` sees it."""
+    probe = "import sys; from mlpbook import utils; sys.exit(int(utils.is_static()))"
+    return subprocess.run([sys.executable, "-c", probe], env=env).returncode == 1
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_the_kernel_environment_has_live_widgets_even_on_a_ci_service(ci, monkeypatch):
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setenv("MLPBOOK_STATIC", "1")  # as the Makefile exports it
+    assert not kernel_is_static(live_environment())
+    assert kernel_is_static(os.environ | {"MLPBOOK_STATIC": ""}) == bool(ci)  # the old way
+
+
 @pytest.fixture(scope="module")
 def lab(edition, tmp_path_factory):
     """JupyterLab serving the edition; yields (base URL, token)."""
@@ -90,7 +113,7 @@ def lab(edition, tmp_path_factory):
         (home / name).mkdir()
     settings(home / "settings")
     port, token = free_port(), secrets.token_hex(24)
-    env = {k: v for k, v in os.environ.items() if k != "MLPBOOK_STATIC"}  # live widgets
+    env = live_environment()
     env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTER_DATA_DIR=str(home / "data"), OMP_NUM_THREADS="1")
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
@@ -295,7 +318,10 @@ def describe(session: Session, k: int) -> str:
     """What cell ``k`` holds and shows, for a failure message."""
     kinds = [sorted(o.get("data", {})) or o["output_type"] for o in session.cells()[k]["outputs"]]
     shown = " ".join((session.cell(k).text_content() or "").split())
-    return f"outputs {kinds}, text {shown[-400:]!r}"
+    static = any("image/png" in kind for kind in kinds) and not any(
+        "application/vnd.jupyter.widget-view+json" in kind for kind in kinds)
+    hint = " (a PNG and no widget: the kernel ran static)" if static else ""
+    return f"outputs {kinds}{hint}, text {shown[-400:]!r}"
 
 
 def run_cell(session: Session, k: int) -> None:

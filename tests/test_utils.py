@@ -49,3 +49,7 @@ def test_is_static_follows_the_environment(monkeypatch):
     assert not utils.is_static()
     monkeypatch.setenv("CI", "true")
     assert utils.is_static()
+    monkeypatch.setenv("MLPBOOK_STATIC", "0")  # asked for live widgets: CI does not override
+    assert not utils.is_static()
+    monkeypatch.setenv("MLPBOOK_STATIC", "1")
+    assert utils.is_static()

@@ -51,6 +51,11 @@ def is_static() -> bool:
     """True when a notebook runs unattended (tests, ``make execute``, CI).
 
     Then widgets and progress bars give way to plain, reproducible output.
-    The Makefile sets ``MLPBOOK_STATIC=1``; CI services set ``CI``.
+    The Makefile sets ``MLPBOOK_STATIC=1``; CI services set ``CI``. An explicit
+    ``MLPBOOK_STATIC=0`` asks for live widgets even under ``CI`` (the JupyterLab test,
+    ``make lab``).
     """
-    return bool(os.environ.get("MLPBOOK_STATIC") or os.environ.get("CI"))
+    setting = os.environ.get("MLPBOOK_STATIC", "")
+    if setting:
+        return setting != "0"
+    return bool(os.environ.get("CI"))
