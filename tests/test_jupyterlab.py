@@ -29,7 +29,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pytest
@@ -324,35 +323,12 @@ def describe(session: Session, k: int) -> str:
     return f"outputs {kinds}{hint}, text {shown[-400:]!r}"
 
 
-def run_cell(session: Session, k: int) -> None:
-    """Run cell ``k`` again, as a learner does with Shift+Enter, and wait for the kernel."""
-    session.page.evaluate("""k => {
-      const panel = window.jupyterapp.shell.currentWidget;
-      panel.content.activeCellIndex = k;
-      return window.jupyterapp.commands.execute('notebook:run-cell');
-    }""", k)
-    session.page.wait_for_function("""() => window.jupyterapp.shell.currentWidget
-        .sessionContext.session.kernel.status === 'idle'""", timeout=STEP_S * 1000)
-
-
 def explorer_widget(session: Session, k: int):
-    """The explorer's figure in cell ``k``, rendered as a live widget.
-
-    ipywidgets' JupyterLab manager sometimes leaves a freshly displayed widget at
-    "Loading widget..." (an upstream race, jupyter-widgets/ipywidgets#3823), and a learner
-    then runs the cell again. The test does the same, once, and warns; a widget that does
-    not render after that fails, with what the cell showed both times.
-    """
-    figure = reveal(session, k, FIGURE, STEP_S / 2)
+    """The explorer's figure in cell ``k``, rendered as a live widget."""
+    figure = reveal(session, k, FIGURE)
     if figure is None:
-        first = describe(session, k)
         shoot(session.page, f"cell-{k}-widget-missing.png")
-        run_cell(session, k)
-        figure = reveal(session, k, FIGURE)
-        assert figure is not None, f"cell {k}: no live figure; first {first}; " \
-                                   f"after a re-run {describe(session, k)}"
-        warnings.warn(f"cell {k}: the widget rendered only after the cell ran again; "
-                      f"first {first}", stacklevel=2)
+    assert figure is not None, f"cell {k}: no live figure; {describe(session, k)}"
     return figure
 
 
