@@ -291,9 +291,9 @@ def test_the_explorer_prints_no_out_prompt(chapter):
 FIGURE = ".widget-output img, .jupyter-widgets-output-area img"
 
 
-def reveal(session: Session, k: int, selector: str, seconds: float = STEP_S):
+def reveal(session: Session, k: int, selector: str):
     """The first ``selector`` inside cell ``k``, scrolled into view and visible; None
-    if it is not there within ``seconds``.
+    if it is not there within ``STEP_S`` seconds.
 
     JupyterLab lays out off-screen cells lazily (``content-visibility``), so the heights
     of the cells above change as they are drawn and a cell scrolled to once can slide
@@ -301,7 +301,7 @@ def reveal(session: Session, k: int, selector: str, seconds: float = STEP_S):
     """
     cell = session.cell(k)
     target = cell.locator(selector).first
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + STEP_S
     while time.monotonic() < deadline:
         if target.count():
             target.scroll_into_view_if_needed(timeout=STEP_S * 1000)
